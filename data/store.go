@@ -1,0 +1,157 @@
+// Package data is Mailroom's SQLite store: schema migrations, providers and their domains,
+// users and their operation grants. It knows nothing of Fyne or the network.
+package data
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Store is an open Mailroom database, acting on behalf of one user.
+// Its methods are safe for concurrent use.
+type Store struct {
+	path string
+	user string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // readers
+	now  func() time.Time
+
+	resolveStmt *sql.Stmt
+}
+
+const sqliteMagic = "SQLite format 3\x00"
+
+// Open opens (creating when missing, readable by its owner only) the database at path and
+// migrates it to the current schema, acting as user. It registers user, granting the
+// "Manage email providers" operation when user is the database's first. It fails with
+// ErrNotDatabase, ErrNewerVersion or ErrReadOnly (wrapped) and then changes nothing.
+func Open(path, user string) (*Store, error) {
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, user: user, now: time.Now}
+	var err error
+	if s.w, err = sql.Open("sqlite3", dsn(path, "_txlock=immediate")); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	if s.r, err = sql.Open("sqlite3", dsn(path, "_query_only=1")); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	if err := s.init(); err != nil {
+		s.Close()
+		return nil, classify(path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) init() error {
+	if err := migrate(s.w); err != nil {
+		return err
+	}
+	if err := s.registerUser(); err != nil {
+		return err
+	}
+	var err error
+	s.resolveStmt, err = s.r.Prepare(`SELECT provider_id FROM provider_domains WHERE domain = ?`)
+	return err
+}
+
+func dsn(path, extra string) string {
+	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
+	return u.String() + "?_foreign_keys=1&_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&" + extra
+}
+
+// prepareFile creates a missing database file with owner-only permissions and checks that an
+// existing one is a SQLite file that can be written.
+func prepareFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create folder for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return fmt.Errorf("%s: %w", path, ErrReadOnly)
+		}
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	n, err := io.ReadFull(f, head)
+	if n == 0 && (err == io.EOF) {
+		return nil // new, empty file: SQLite initializes it
+	}
+	if err != nil || !bytes.Equal(head, []byte(sqliteMagic)) {
+		return fmt.Errorf("%s: %w", path, ErrNotDatabase)
+	}
+	return nil
+}
+
+// classify turns SQLite's errors about the file itself into the store's sentinel errors.
+func classify(path string, err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+			return fmt.Errorf("%s: %w: %v", path, ErrNotDatabase, err)
+		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
+			return fmt.Errorf("%s: %w: %v", path, ErrReadOnly, err)
+		}
+	}
+	return fmt.Errorf("open %s: %w", path, err)
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	if s.resolveStmt != nil {
+		s.resolveStmt.Close()
+	}
+	var err error
+	if s.r != nil {
+		err = s.r.Close()
+	}
+	if s.w != nil {
+		err = errors.Join(err, s.w.Close())
+	}
+	return err
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// User returns the name of the user the store acts for.
+func (s *Store) User() string { return s.user }
+
+func (s *Store) stamp() string { return s.now().UTC().Format(time.RFC3339Nano) }
+
+// tx runs fn in one write transaction, committed only when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func parseStamp(v string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return t
+}
