@@ -1,0 +1,133 @@
+// Package gui is Mailroom's Fyne user interface: the main window, the providers grid,
+// the provider card, the domains lookup and the operation permissions screen.
+package gui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+
+	"mailroom/data"
+)
+
+// Store is what the GUI needs of the database. Errors are those documented on data.Store:
+// ErrNotFound, ErrPermission, ErrConflict and *data.ValidationError for changes.
+type Store interface {
+	List(ctx context.Context) ([]*data.Provider, error)
+	Get(ctx context.Context, id int64) (*data.Provider, error)
+	Logo(ctx context.Context, id int64) ([]byte, error)
+	Save(ctx context.Context, p *data.Provider) error
+	Delete(ctx context.Context, id int64) error
+	NameTaken(ctx context.Context, name string, id int64) (bool, error)
+	Domains(ctx context.Context) ([]data.DomainEntry, error)
+	SetDomain(ctx context.Context, old, domain string, providerID int64) error
+	DeleteDomain(ctx context.Context, domain string) error
+	Users(ctx context.Context) ([]data.User, error)
+	Grant(ctx context.Context, user, op string) error
+	Revoke(ctx context.Context, user, op string) error
+	Can(op string) bool
+	User() string
+}
+
+// UI is Mailroom's window and the screens in it.
+type UI struct {
+	app   fyne.App
+	store Store
+	log   *slog.Logger
+	win   fyne.Window
+
+	providers *providersView
+	domains   *domainsView
+	perms     *permissionsView
+
+	jobs    sync.WaitGroup // background work not yet applied; tests wait on it
+	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
+}
+
+// New builds the user interface over store; call ShowMain to open the window.
+func New(a fyne.App, store Store, log *slog.Logger) *UI {
+	u := &UI{app: a, store: store, log: log}
+	u.win = a.NewWindow("Mailroom")
+	u.providers = newProvidersView(u)
+	u.domains = newDomainsView(u)
+	u.perms = newPermissionsView(u)
+	return u
+}
+
+// ShowMain lays out and shows the main window at its remembered size, and loads its data.
+func (u *UI) ShowMain() {
+	tabs := container.NewAppTabs(
+		container.NewTabItemWithIcon("Email providers", theme.StorageIcon(), u.providers.content),
+		container.NewTabItemWithIcon("Provider domains", theme.ListIcon(), u.domains.content),
+	)
+	if u.store.Can(data.OpManageProviders) {
+		tabs.Append(container.NewTabItemWithIcon("Operation permissions", theme.AccountIcon(), u.perms.content))
+	}
+	tabs.SetTabLocation(container.TabLocationLeading)
+	u.win.SetContent(tabs)
+	prefs := u.app.Preferences()
+	u.win.Resize(fyne.NewSize(
+		float32(prefs.FloatWithFallback("window.width", 1100)),
+		float32(prefs.FloatWithFallback("window.height", 720))))
+	u.win.SetOnClosed(func() {
+		s := u.win.Canvas().Size()
+		prefs.SetFloat("window.width", float64(s.Width))
+		prefs.SetFloat("window.height", float64(s.Height))
+	})
+	u.win.SetMaster()
+	u.win.Show()
+	u.reload()
+}
+
+// reload reads providers, domains and users again and shows them.
+func (u *UI) reload() {
+	u.providers.load()
+	u.domains.load()
+	u.perms.load()
+}
+
+// background runs work off the UI goroutine, then apply with its result on the UI goroutine.
+func (u *UI) background(work func(ctx context.Context) error, apply func(error)) {
+	u.jobs.Add(1)
+	go func() {
+		defer u.jobs.Done()
+		err := work(context.Background())
+		fyne.Do(func() {
+			u.applyMu.Lock()
+			defer u.applyMu.Unlock()
+			apply(err)
+		})
+	}()
+}
+
+// canManage reports whether the user may change providers and domains.
+func (u *UI) canManage() bool { return u.store.Can(data.OpManageProviders) }
+
+// explain turns a store error into one plain sentence for a person; the log gets the chain.
+func (u *UI) explain(action string, err error) string {
+	u.log.Error(action, "err", err)
+	switch {
+	case errors.Is(err, data.ErrPermission):
+		return "You may not change email providers: that needs the “Manage email providers” operation."
+	case errors.Is(err, data.ErrConflict):
+		return "Someone changed this provider while you were editing it. Close the card and open it again to see their changes."
+	case errors.Is(err, data.ErrNotFound):
+		return "This item no longer exists: someone deleted it."
+	}
+	var v *data.ValidationError
+	if errors.As(err, &v) {
+		return v.Fields[0].Msg
+	}
+	return "Mailroom could not " + action + ". The database may be busy or damaged; try again, and see the log for details."
+}
+
+// showError shows a plain message in a dialog over win.
+func showError(win fyne.Window, title, msg string) {
+	dialog.NewInformation(title, msg, win).Show()
+}

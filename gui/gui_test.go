@@ -1,0 +1,301 @@
+package gui
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"mailroom/data"
+)
+
+// openStore opens a store on a temporary file as user; the first user of a file administers it.
+func openStore(t *testing.T, path, user string) *data.Store {
+	t.Helper()
+	s, err := data.Open(path, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newTestUI(t *testing.T, s *data.Store) *UI {
+	t.Helper()
+	a := test.NewTempApp(t)
+	u := New(a, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u.ShowMain()
+	u.jobs.Wait()
+	return u
+}
+
+func fillCard(c *providerCard, name, imapHost, smtpHost string) {
+	test.Type(c.name, name)
+	test.Type(c.imap.host, imapHost)
+	test.Type(c.smtp.host, smtpHost)
+}
+
+func TestAddProviderThroughCardShowsInGrid(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	if !u.providers.empty.Visible() {
+		t.Fatal("an empty list should show what to do next")
+	}
+	c := u.openCard(nil)
+	fillCard(c, "Example Mail", "imap.example.com", "smtp.example.com")
+	test.Type(c.domains.entry, "EXAMPLE.com.")
+	test.Tap(c.domains.add)
+	test.Type(c.domains.entry, "bücher.de")
+	test.Tap(c.domains.add)
+	test.Tap(c.save)
+	u.jobs.Wait()
+
+	if n := u.providers.rows.len(); n != 1 {
+		t.Fatalf("grid rows = %d, want 1", n)
+	}
+	p := u.providers.rows.at(0)
+	if got := cellText(p, colIncoming); got != "imap.example.com:993 · SSL" {
+		t.Errorf("incoming cell = %q", got)
+	}
+	if got := cellText(p, colDomains); got != "2" {
+		t.Errorf("domains cell = %q", got)
+	}
+	if u.providers.empty.Visible() {
+		t.Error("the empty-list hint is still shown")
+	}
+	r, err := s.ResolveProvider(context.Background(), "ann@bücher.de")
+	if err != nil || r.Provider.Name != "Example Mail" {
+		t.Fatalf("resolve after save = %v, %v", r, err)
+	}
+}
+
+func TestCardShowsValidationBesideFieldsAndSavesNothing(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	fillCard(c, strings.Repeat("x", 500), "imap gmail.com", "http://smtp.gmail.com")
+	c.imap.port.SetText("abc")
+	c.timeout.SetText("601")
+	test.Type(c.domains.entry, "gmail")
+	test.Tap(c.domains.add)
+	test.Tap(c.save)
+	u.jobs.Wait()
+
+	for field, want := range map[string]string{
+		data.FieldName:        "at most 100",
+		data.FieldIMAPHost:    "cannot contain spaces",
+		data.FieldSMTPHost:    "without",
+		data.FieldIMAPPort:    "whole number",
+		data.FieldSMTPTimeout: "from 1 to 600",
+	} {
+		l := c.errs[field]
+		if l == nil || !l.Visible() || !strings.Contains(l.Text, want) {
+			t.Errorf("error beside %s = %v, want it to mention %q", field, l, want)
+		}
+	}
+	if !c.domains.err.Visible() || !strings.Contains(c.domains.err.Text, "needs a dot") {
+		t.Errorf("domain error = %q", c.domains.err.Text)
+	}
+	if !strings.Contains(c.summary.Text, "fields marked in red") {
+		t.Errorf("summary = %q", c.summary.Text)
+	}
+	if list, _ := s.List(context.Background()); len(list) != 0 {
+		t.Fatalf("a refused card saved %d providers", len(list))
+	}
+	test.Type(c.imap.host, "x")
+	if c.errs[data.FieldIMAPHost].Visible() {
+		t.Error("editing a field should clear its error")
+	}
+}
+
+func TestDuplicateNameAndTakenDomainAreShownBesideTheirFields(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	gmail := data.NewProvider()
+	gmail.Name, gmail.IMAP.Host, gmail.SMTP.Host, gmail.Domains = "Gmail", "imap.gmail.com", "smtp.gmail.com", []string{"gmail.com"}
+	if err := s.Save(context.Background(), gmail); err != nil {
+		t.Fatal(err)
+	}
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	fillCard(c, "  gmail ", "imap.example.com", "smtp.example.com")
+	test.Type(c.domains.entry, "GMAIL.COM")
+	test.Tap(c.domains.add)
+	test.Tap(c.save)
+	u.jobs.Wait()
+	if l := c.errs[data.FieldName]; !l.Visible() || !strings.Contains(l.Text, `"Gmail"`) {
+		t.Errorf("name error = %q", l.Text)
+	}
+	if l := c.errs[data.FieldDomains]; !l.Visible() || !strings.Contains(l.Text, "gmail.com already belongs") {
+		t.Errorf("domains error = %q", l.Text)
+	}
+	if list, _ := s.List(context.Background()); len(list) != 1 {
+		t.Fatalf("providers = %d, want the one there was", len(list))
+	}
+}
+
+func TestSecurityChangeMovesStandardPortOnly(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	c.imap.security.SetSelected(data.SecurityStartTLS.Title())
+	if c.imap.port.Text != "143" {
+		t.Errorf("IMAP port after STARTTLS = %s, want 143", c.imap.port.Text)
+	}
+	c.smtp.security.SetSelected(data.SecurityStartTLS.Title())
+	if c.smtp.port.Text != "587" {
+		t.Errorf("SMTP port after STARTTLS = %s, want 587", c.smtp.port.Text)
+	}
+	c.smtp.port.SetText("2525")
+	c.smtp.security.SetSelected(data.SecuritySSL.Title())
+	if c.smtp.port.Text != "2525" {
+		t.Errorf("a custom port changed to %s", c.smtp.port.Text)
+	}
+	if c.imap.warning.Visible() {
+		t.Error("warning shown for an encrypted connection")
+	}
+	c.imap.security.SetSelected(data.SecurityNone.Title())
+	if !c.imap.warning.Visible() {
+		t.Error("no warning that passwords would travel unencrypted")
+	}
+}
+
+func TestUserWithoutOperationCannotChangeAnything(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	admin := openStore(t, path, "admin")
+	p := data.NewProvider()
+	p.Name, p.IMAP.Host, p.SMTP.Host = "Office", "imap.office.test", "smtp.office.test"
+	if err := admin.Save(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	guest := openStore(t, path, "guest")
+	u := newTestUI(t, guest)
+	if !u.providers.banner.Visible() || !strings.Contains(u.providers.banner.Text, "Ask admin") {
+		t.Errorf("banner = %q", u.providers.banner.Text)
+	}
+	if !u.providers.add.Disabled() || !u.domains.add.Disabled() {
+		t.Error("Add is enabled for a user without the operation")
+	}
+	u.providers.table.Select(widgetCell(0, colName))
+	if !u.providers.delete.Disabled() || !u.providers.copy.Disabled() || u.providers.open.Disabled() {
+		t.Error("a read-only user should be able to open, but not copy or delete")
+	}
+	got, _ := guest.Get(context.Background(), p.ID)
+	c := u.openCard(got)
+	if !c.name.Disabled() || !c.imap.host.Disabled() || c.save.Visible() {
+		t.Error("the card is editable for a user without the operation")
+	}
+	c.name.SetText("Changed")
+	c.submit()
+	u.jobs.Wait()
+	again, _ := guest.Get(context.Background(), p.ID)
+	if again.Name != "Office" || again.Version != p.Version {
+		t.Errorf("provider changed to %q v%d", again.Name, again.Version)
+	}
+}
+
+func TestBadLogoIsRefusedAndOldOneKept(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "m.db"), "ann")
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+
+	good := filepath.Join(dir, "logo.png")
+	writePNG(t, good, 300, 150)
+	c.loadLogoFile(good)
+	if c.logo == nil || c.errs[data.FieldLogo].Visible() {
+		t.Fatalf("good logo refused: %q", c.errs[data.FieldLogo].Text)
+	}
+	kept := c.logo
+	fake := filepath.Join(dir, "notes.png")
+	os.WriteFile(fake, []byte("just some text, not an image"), 0o600)
+	c.loadLogoFile(fake)
+	if !bytes.Equal(c.logo, kept) {
+		t.Error("a refused file replaced the logo")
+	}
+	if l := c.errs[data.FieldLogo]; !l.Visible() || !strings.Contains(l.Text, "not a PNG, JPEG or GIF") || !strings.Contains(l.Text, "previous logo is kept") {
+		t.Errorf("logo error = %q", l.Text)
+	}
+	fillCard(c, "Logo Mail", "imap.logo.test", "smtp.logo.test")
+	test.Tap(c.save)
+	u.jobs.Wait()
+	list, _ := s.List(context.Background())
+	if len(list) != 1 {
+		t.Fatalf("providers = %d", len(list))
+	}
+	stored, _ := s.Logo(context.Background(), list[0].ID)
+	img, err := png.Decode(bytes.NewReader(stored))
+	if err != nil || img.Bounds().Dx() != data.LogoThumbSide || img.Bounds().Dy() != data.LogoThumbSide/2 {
+		t.Errorf("stored logo = %v, %v", img.Bounds(), err)
+	}
+}
+
+func TestClosingWithUnsavedChangesAsksFirst(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	c.close()
+	if c.win.Canvas().Overlays().Top() != nil {
+		t.Error("an unchanged card asked before closing")
+	}
+	c = u.openCard(nil)
+	test.Type(c.name, "Half typed")
+	c.close()
+	if c.win.Canvas().Overlays().Top() == nil {
+		t.Error("a changed card closed without asking")
+	}
+}
+
+func TestFilterMatchesNameHostAndDomain(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	for _, n := range []struct{ name, host, domain string }{
+		{"Alpha", "imap.alpha.test", "alpha.test"},
+		{"Beta", "mail.beta.test", "xn--bcher-kva.de"},
+		{"Gamma", "imap.gamma.test", "gamma.test"},
+	} {
+		p := data.NewProvider()
+		p.Name, p.IMAP.Host, p.SMTP.Host, p.Domains = n.name, n.host, n.host, []string{n.domain}
+		if err := s.Save(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := newTestUI(t, s)
+	for q, want := range map[string]int{"": 3, "ALPHA": 1, "mail.beta": 1, "bücher": 1, "test": 3, "zzz": 0} {
+		u.providers.filter.SetText(q)
+		if got := u.providers.rows.len(); got != want {
+			t.Errorf("filter %q shows %d rows, want %d", q, got, want)
+		}
+	}
+	u.providers.filter.SetText("")
+	u.providers.rows.sortColumn(colName)
+	if u.providers.rows.at(0).Name != "Gamma" {
+		t.Errorf("sorting by name twice should reverse: first is %s", u.providers.rows.at(0).Name)
+	}
+}
+
+func writePNG(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for x := 0; x < w; x++ {
+		img.Set(x, x%h, color.NRGBA{R: 200, A: 255})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }

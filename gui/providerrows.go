@@ -1,0 +1,172 @@
+package gui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"mailroom/data"
+)
+
+// Columns of the providers grid.
+const (
+	colLogo = iota
+	colName
+	colIncoming
+	colOutgoing
+	colLogin
+	colDomains
+	colCount
+)
+
+var columnTitles = [colCount]string{"Logo", "Name", "Incoming server", "Outgoing server", "Login", "Domains"}
+
+// providerRows is the grid's model: every provider, and the filtered, sorted view of them.
+// The filter runs over a lowercase haystack built once per load, so a keystroke costs one
+// substring search per provider and no allocation per row.
+type providerRows struct {
+	all    []*data.Provider
+	hay    []string
+	order  []int // indexes of all, sorted by the current column
+	view   []int // order, filtered
+	query  string
+	sortBy int
+	desc   bool
+}
+
+func newProviderRows(list []*data.Provider) *providerRows {
+	r := &providerRows{all: list, sortBy: colName}
+	r.hay = make([]string, len(list))
+	for i, p := range list {
+		var b strings.Builder
+		b.WriteString(strings.ToLower(p.Name))
+		for _, s := range []string{p.IMAP.Host, p.SMTP.Host} {
+			b.WriteByte('\n')
+			b.WriteString(s)
+		}
+		for _, d := range p.Domains {
+			b.WriteByte('\n')
+			b.WriteString(d)
+			if u := data.DisplayDomain(d); u != d {
+				b.WriteByte('\n')
+				b.WriteString(u)
+			}
+		}
+		r.hay[i] = b.String()
+	}
+	r.resort()
+	return r
+}
+
+func (r *providerRows) len() int { return len(r.view) }
+
+func (r *providerRows) at(row int) *data.Provider {
+	if row < 0 || row >= len(r.view) {
+		return nil
+	}
+	return r.all[r.view[row]]
+}
+
+// rowOf returns the view row of provider id, or -1.
+func (r *providerRows) rowOf(id int64) int {
+	for row, i := range r.view {
+		if r.all[i].ID == id {
+			return row
+		}
+	}
+	return -1
+}
+
+// filter keeps the providers whose name, host or domain contains q, ignoring case.
+func (r *providerRows) filter(q string) {
+	r.query = strings.ToLower(strings.TrimSpace(q))
+	r.view = r.view[:0]
+	for _, i := range r.order {
+		if r.query == "" || strings.Contains(r.hay[i], r.query) {
+			r.view = append(r.view, i)
+		}
+	}
+}
+
+// sortColumn sorts by col, reversing the order when col is already the sort column.
+func (r *providerRows) sortColumn(col int) {
+	if col == r.sortBy {
+		r.desc = !r.desc
+	} else {
+		r.sortBy, r.desc = col, false
+	}
+	r.resort()
+}
+
+func (r *providerRows) resort() {
+	r.order = make([]int, len(r.all))
+	for i := range r.order {
+		r.order[i] = i
+	}
+	keys := make([]string, len(r.all))
+	for i, p := range r.all {
+		keys[i] = sortKey(p, r.sortBy)
+	}
+	sort.SliceStable(r.order, func(a, b int) bool {
+		ka, kb := keys[r.order[a]], keys[r.order[b]]
+		if r.desc {
+			return ka > kb
+		}
+		return ka < kb
+	})
+	r.view = make([]int, 0, len(r.all))
+	r.filter(r.query)
+}
+
+func sortKey(p *data.Provider, col int) string {
+	switch col {
+	case colDomains:
+		return fmt.Sprintf("%09d", len(p.Domains))
+	case colLogo:
+		if p.Logo != nil {
+			return "0"
+		}
+		return "1"
+	}
+	return strings.ToLower(cellText(p, col))
+}
+
+// cellText is what the grid shows for p in column col.
+func cellText(p *data.Provider, col int) string {
+	switch col {
+	case colName:
+		return p.Name
+	case colIncoming:
+		if !p.IMAPEnabled {
+			return "—"
+		}
+		return p.IMAP.Address() + " · " + securityShort(p.IMAP.Security)
+	case colOutgoing:
+		if !p.SMTPEnabled {
+			return "—"
+		}
+		return p.SMTP.Address() + " · " + securityShort(p.SMTP.Security) + " · " + strconv.Itoa(p.SMTPTimeout) + " s"
+	case colLogin:
+		switch p.LoginRule {
+		case data.LoginManual:
+			return "Entered manually"
+		case data.LoginLocalPart:
+			return "User name"
+		}
+		return "Email address"
+	case colDomains:
+		return strconv.Itoa(len(p.Domains))
+	}
+	return ""
+}
+
+func securityShort(s data.Security) string {
+	switch s {
+	case data.SecuritySSL:
+		return "SSL"
+	case data.SecurityStartTLS:
+		return "STARTTLS"
+	}
+	return "Not encrypted"
+}

@@ -1,0 +1,352 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailroom/data"
+)
+
+// providersView is the "Email providers" grid.
+type providersView struct {
+	ui      *UI
+	rows    *providerRows
+	table   *gridTable
+	filter  *widget.Entry
+	add     *widget.Button
+	open    *widget.Button
+	copy    *widget.Button
+	delete  *widget.Button
+	status  *widget.Label
+	banner  *widget.Label
+	empty   fyne.CanvasObject
+	content fyne.CanvasObject
+
+	selected int64 // provider id of the selected row, 0 for none
+	logos    map[int64]fyne.Resource
+}
+
+func newProvidersView(u *UI) *providersView {
+	v := &providersView{ui: u, rows: newProviderRows(nil), logos: map[int64]fyne.Resource{}}
+	v.filter = widget.NewEntry()
+	v.filter.SetPlaceHolder("Filter by name, host or domain")
+	v.filter.OnChanged = func(q string) {
+		v.rows.filter(q)
+		v.refresh()
+	}
+	v.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), nil)
+	v.add.OnTapped = v.showAddMenu
+	v.open = widget.NewButtonWithIcon("Open", theme.DocumentIcon(), v.openSelected)
+	v.copy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copySelected)
+	v.delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
+	v.status = widget.NewLabel("")
+	v.banner = widget.NewLabel("")
+	v.banner.Wrapping = fyne.TextWrapWord
+	v.banner.Importance = widget.WarningImportance
+	v.banner.Hide()
+
+	v.table = newGridTable(v.size, v.createCell, v.updateCell)
+	v.table.CreateHeader = func() fyne.CanvasObject { return widget.NewButton("", nil) }
+	v.table.UpdateHeader = v.updateHeader
+	v.table.OnSelected = func(id widget.TableCellID) { v.selectRow(id.Row) }
+	v.table.onEnter = v.openSelected
+	for col, w := range []float32{48, 190, 220, 262, 120, 70} {
+		v.table.SetColumnWidth(col, w)
+	}
+	v.table.SetRowHeight(0, 40)
+
+	v.empty = v.emptyState()
+	toolbar := container.NewBorder(nil, nil,
+		container.NewHBox(v.add, v.open, v.copy, v.delete), nil, v.filter)
+	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.status, nil, nil,
+		container.NewStack(v.table, v.empty))
+	v.updateButtons()
+	return v
+}
+
+func (v *providersView) size() (int, int) { return v.rows.len(), colCount }
+
+func (v *providersView) createCell() fyne.CanvasObject {
+	return newGridCell(func(id widget.TableCellID) { v.table.Select(id) },
+		func(id widget.TableCellID) {
+			v.table.Select(id)
+			v.openSelected()
+		})
+}
+
+func (v *providersView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	c := o.(*gridCell)
+	c.id = id
+	p := v.rows.at(id.Row)
+	if p == nil {
+		c.setText("")
+		return
+	}
+	if id.Col == colLogo {
+		c.setImage(v.logo(p))
+		return
+	}
+	c.setText(cellText(p, id.Col))
+	c.label.TextStyle.Bold = id.Col == colName
+}
+
+func (v *providersView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	b := o.(*widget.Button)
+	b.Importance = widget.LowImportance
+	title := columnTitles[id.Col]
+	if id.Col == v.rows.sortBy {
+		if v.rows.desc {
+			title += " ▼"
+		} else {
+			title += " ▲"
+		}
+	}
+	b.SetText(title)
+	col := id.Col
+	b.OnTapped = func() {
+		v.rows.sortColumn(col)
+		v.refresh()
+	}
+}
+
+// logo returns the thumbnail of p, loading it in the background the first time.
+func (v *providersView) logo(p *data.Provider) fyne.Resource {
+	if p.Logo == nil {
+		return nil
+	}
+	if r, ok := v.logos[p.ID]; ok {
+		return r
+	}
+	v.logos[p.ID] = nil // loading
+	id := p.ID
+	var img []byte
+	v.ui.background(func(ctx context.Context) error {
+		var err error
+		img, err = v.ui.store.Logo(ctx, id)
+		return err
+	}, func(err error) {
+		if err != nil || img == nil {
+			return
+		}
+		v.logos[id] = fyne.NewStaticResource(fmt.Sprintf("logo-%d.png", id), img)
+		v.table.Refresh()
+	})
+	return nil
+}
+
+// load reads the providers from the store and shows them, keeping filter and selection.
+func (v *providersView) load() {
+	var list []*data.Provider
+	v.ui.background(func(ctx context.Context) error {
+		var err error
+		list, err = v.ui.store.List(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			showError(v.ui.win, "Email providers", v.ui.explain("read the providers", err))
+			return
+		}
+		v.show(list)
+	})
+}
+
+func (v *providersView) show(list []*data.Provider) {
+	sortBy, desc := v.rows.sortBy, v.rows.desc
+	v.rows = newProviderRows(list)
+	if sortBy != colName || desc {
+		v.rows.sortBy, v.rows.desc = sortBy, desc
+		v.rows.resort()
+	}
+	v.rows.filter(v.filter.Text)
+	v.logos = map[int64]fyne.Resource{}
+	v.updateBanner()
+	v.refresh()
+}
+
+func (v *providersView) refresh() {
+	if v.rows.len() == 0 && len(v.rows.all) == 0 {
+		v.empty.Show()
+		v.table.Hide()
+	} else {
+		v.empty.Hide()
+		v.table.Show()
+	}
+	if row := v.rows.rowOf(v.selected); row < 0 {
+		v.selected = 0
+		v.table.UnselectAll()
+	}
+	switch n, all := v.rows.len(), len(v.rows.all); {
+	case n == all:
+		v.status.SetText(plural(n, "provider"))
+	default:
+		v.status.SetText(fmt.Sprintf("%d of %s shown", n, plural(all, "provider")))
+	}
+	v.updateButtons()
+	v.table.Refresh()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (v *providersView) selectRow(row int) {
+	if p := v.rows.at(row); p != nil {
+		v.selected = p.ID
+	}
+	v.updateButtons()
+}
+
+func (v *providersView) updateButtons() {
+	manage := v.ui.canManage()
+	setEnabled(v.add, manage)
+	setEnabled(v.open, v.selected != 0)
+	setEnabled(v.copy, manage && v.selected != 0)
+	setEnabled(v.delete, manage && v.selected != 0)
+}
+
+func setEnabled(w fyne.Disableable, on bool) {
+	if on {
+		w.Enable()
+	} else {
+		w.Disable()
+	}
+}
+
+func (v *providersView) updateBanner() {
+	if v.ui.canManage() {
+		v.banner.Hide()
+		return
+	}
+	v.banner.SetText("You can look at email providers but not change them: that needs the “Manage email providers” operation." +
+		holdersHint(v.ui))
+	v.banner.Show()
+}
+
+// holdersHint names who can grant the operation, as a sentence starting with a space.
+func holdersHint(u *UI) string {
+	users, err := u.store.Users(context.Background())
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, us := range users {
+		if us.Granted[data.OpManageProviders] {
+			names = append(names, us.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " Ask " + strings.Join(names, " or ") + " to grant it."
+}
+
+func (v *providersView) emptyState() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("No email providers yet", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	text := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	text.Wrapping = fyne.TextWrapWord
+	addFirst := widget.NewButtonWithIcon("Add a provider", theme.ContentAddIcon(), func() { v.ui.openCard(nil) })
+	addFirst.Importance = widget.HighImportance
+	box := container.NewVBox(title, text, container.NewCenter(addFirst))
+	if v.ui.canManage() {
+		text.SetText("Email providers hold the server settings that people's mailboxes use. Add the providers your people use, with their domains, so that typing an address finds its settings.")
+	} else {
+		text.SetText("Someone who may manage email providers has to add them first." + holdersHint(v.ui))
+		addFirst.Hide()
+	}
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(480, 180), box))
+}
+
+// showAddMenu offers the kinds of provider that can be added; IMAP / SMTP is the one kind today.
+func (v *providersView) showAddMenu() {
+	menu := fyne.NewMenu("", fyne.NewMenuItem("IMAP / SMTP", func() { v.ui.openCard(nil) }))
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.add).Add(fyne.NewPos(0, v.add.Size().Height))
+	widget.ShowPopUpMenuAtPosition(menu, v.ui.win.Canvas(), pos)
+}
+
+func (v *providersView) openSelected() {
+	if v.selected == 0 {
+		return
+	}
+	v.ui.openProvider(v.selected)
+}
+
+// copySelected opens a new card filled from the selected provider, with a free name and no
+// domains (a domain belongs to one provider only).
+func (v *providersView) copySelected() {
+	if v.selected == 0 {
+		return
+	}
+	id := v.selected
+	var p *data.Provider
+	v.ui.background(func(ctx context.Context) error {
+		var err error
+		if p, err = v.ui.store.Get(ctx, id); err != nil {
+			return err
+		}
+		p.Name = data.CopyName(p.Name, func(name string) bool {
+			taken, err := v.ui.store.NameTaken(ctx, name, 0)
+			return err != nil || taken
+		})
+		p.ID, p.Version, p.Domains = 0, 0, nil
+		return nil
+	}, func(err error) {
+		if err != nil {
+			showError(v.ui.win, "Copy provider", v.ui.explain("copy the provider", err))
+			return
+		}
+		v.ui.openCard(p)
+	})
+}
+
+func (v *providersView) deleteSelected() {
+	p := v.rows.at(v.rows.rowOf(v.selected))
+	if p == nil {
+		return
+	}
+	msg := fmt.Sprintf("Delete the provider “%s”", p.Name)
+	if n := len(p.Domains); n > 0 {
+		msg += fmt.Sprintf(" and its %s", plural(n, "domain"))
+	}
+	dialog.NewConfirm("Delete provider", msg+"?", func(ok bool) {
+		if ok {
+			v.ui.deleteProvider(p.ID)
+		}
+	}, v.ui.win).Show()
+}
+
+// deleteProvider removes provider id and reloads the lists.
+func (u *UI) deleteProvider(id int64) {
+	u.background(func(ctx context.Context) error { return u.store.Delete(ctx, id) }, func(err error) {
+		if err != nil {
+			showError(u.win, "Delete provider", u.explain("delete the provider", err))
+		}
+		u.reload()
+	})
+}
+
+// openProvider opens the card of provider id.
+func (u *UI) openProvider(id int64) {
+	var p *data.Provider
+	u.background(func(ctx context.Context) error {
+		var err error
+		p, err = u.store.Get(ctx, id)
+		return err
+	}, func(err error) {
+		if err != nil {
+			showError(u.win, "Email provider", u.explain("open the provider", err))
+			u.reload()
+			return
+		}
+		u.openCard(p)
+	})
+}

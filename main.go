@@ -1,0 +1,285 @@
+// Command mailroom is a desktop mail client: email providers, mailboxes, mail.
+// Run without a command it opens the window; with one it works on the command line.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"fyne.io/fyne/v2/app"
+
+	"mailroom/data"
+	"mailroom/gui"
+)
+
+const appID = "io.mailroom.app"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what every command gets: the parsed global flags and the standard streams.
+type env struct {
+	dbPath string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// command is one entry of the command tree: a leaf has run, a branch has subcommands.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) int
+	sub     []command
+}
+
+func commands() []command {
+	return []command{
+		{name: "providers", summary: "work with the list of email providers", sub: []command{
+			{name: "list", summary: "print the providers [--json]", run: providersList},
+		}},
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mailroom", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	fs.StringVar(&e.dbPath, "db", os.Getenv("MAILROOM_DB"), "database file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout, nil, commands())
+			return 0
+		}
+		fmt.Fprintf(stderr, "mailroom: %v\n", err)
+		usage(stderr, nil, commands())
+		return 2
+	}
+	if e.dbPath == "" {
+		e.dbPath = defaultDBPath()
+	}
+	e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if fs.NArg() == 0 {
+		return runGUI(e)
+	}
+	return dispatch(e, nil, commands(), fs.Args())
+}
+
+// dispatch finds the command named by args[0] among cmds and runs it with the rest.
+func dispatch(e *env, path []string, cmds []command, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stderr, path, cmds)
+		return 2
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		if c.run != nil {
+			return c.run(e, args[1:])
+		}
+		return dispatch(e, append(path, c.name), c.sub, args[1:])
+	}
+	fmt.Fprintf(e.stderr, "mailroom: unknown command %q\n", strings.Join(append(path, args[0]), " "))
+	usage(e.stderr, path, cmds)
+	return 2
+}
+
+func usage(w io.Writer, path []string, cmds []command) {
+	prefix := strings.Join(append([]string{"mailroom"}, path...), " ")
+	fmt.Fprintf(w, "Usage:\n")
+	if len(path) == 0 {
+		fmt.Fprintf(w, "  mailroom [--db PATH]                open the Mailroom window\n")
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-35s %s\n", prefix+" "+c.name+ifBranch(c), c.summary)
+	}
+	if len(path) == 0 {
+		fmt.Fprintf(w, "\n--db PATH (or MAILROOM_DB) chooses the database; default %s\n", defaultDBPath())
+	}
+}
+
+func ifBranch(c command) string {
+	if c.sub != nil {
+		return " COMMAND"
+	}
+	return ""
+}
+
+// defaultDBPath is mailroom.db in the user's data folder, by each system's convention.
+func defaultDBPath() string {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = os.Getenv("LocalAppData")
+	case "darwin":
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, "Library", "Application Support")
+		}
+	default:
+		dir = os.Getenv("XDG_DATA_HOME")
+		if dir == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				dir = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "Mailroom", "mailroom.db")
+}
+
+// currentUser is the OS account running Mailroom.
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, v := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
+	}
+	return "user"
+}
+
+// openStore opens the database, printing a plain message on failure.
+func openStore(e *env) (*data.Store, bool) {
+	s, err := data.Open(e.dbPath, currentUser())
+	if err != nil {
+		e.log.Error("open database", "path", e.dbPath, "err", err)
+		fmt.Fprintf(e.stderr, "mailroom: %s\n", openProblem(e.dbPath, err))
+		return nil, false
+	}
+	return s, true
+}
+
+// openProblem says in one sentence why the database could not be opened and what to do.
+func openProblem(path string, err error) string {
+	switch {
+	case errors.Is(err, data.ErrNewerVersion):
+		return fmt.Sprintf("%s was written by a newer Mailroom. Update Mailroom, or choose another file with --db.", path)
+	case errors.Is(err, data.ErrNotDatabase):
+		return fmt.Sprintf("%s is not a Mailroom database, or it is damaged. Choose another file with --db.", path)
+	case errors.Is(err, data.ErrReadOnly):
+		return fmt.Sprintf("%s cannot be written. Check the permissions of the file and its folder, or choose another file with --db.", path)
+	}
+	return fmt.Sprintf("%s cannot be opened: %v", path, err)
+}
+
+func runGUI(e *env) int {
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	a := app.NewWithID(appID)
+	gui.New(a, s, e.log).ShowMain()
+	a.Run()
+	return 0
+}
+
+func providersList(e *env, args []string) int {
+	fs := flag.NewFlagSet("providers list", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		fmt.Fprintln(e.stderr, "Usage: mailroom providers list [--json]")
+		return 2
+	}
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	list, err := s.List(context.Background())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mailroom: the providers cannot be read: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		return printJSON(e, providersJSON(list))
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tINCOMING (IMAP)\tOUTGOING (SMTP)\tLOGIN\tDOMAINS")
+	for _, p := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, serverText(p.IMAPEnabled, p.IMAP), serverText(p.SMTPEnabled, p.SMTP),
+			p.LoginRule.Title(), strings.Join(displayDomains(p.Domains), " "))
+	}
+	tw.Flush()
+	return 0
+}
+
+func serverText(on bool, s data.Server) string {
+	if !on {
+		return "-"
+	}
+	return s.Address() + " " + string(s.Security)
+}
+
+func displayDomains(ds []string) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = data.DisplayDomain(d)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type serverJSON struct {
+	Enabled        bool   `json:"enabled"`
+	Host           string `json:"host"`
+	Port           int    `json:"port"`
+	Security       string `json:"security"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty"`
+}
+
+type providerJSON struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	IMAP      serverJSON `json:"imap"`
+	SMTP      serverJSON `json:"smtp"`
+	LoginRule string     `json:"login_rule"`
+	Domains   []string   `json:"domains"`
+	HasLogo   bool       `json:"has_logo"`
+	UpdatedBy string     `json:"updated_by"`
+	UpdatedAt string     `json:"updated_at"`
+}
+
+func providersJSON(list []*data.Provider) []providerJSON {
+	out := make([]providerJSON, 0, len(list))
+	for _, p := range list {
+		out = append(out, providerJSON{
+			ID: p.ID, Name: p.Name,
+			IMAP:      serverJSON{Enabled: p.IMAPEnabled, Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
+			SMTP:      serverJSON{Enabled: p.SMTPEnabled, Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+			LoginRule: string(p.LoginRule), Domains: displayDomains(p.Domains), HasLogo: p.Logo != nil,
+			UpdatedBy: p.UpdatedBy, UpdatedAt: p.UpdatedAt.Format("2006-01-02T15:04:05Z07:00"),
+		})
+	}
+	return out
+}
+
+func printJSON(e *env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+		return 1
+	}
+	return 0
+}
