@@ -20,6 +20,7 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
+	"mailroom/assets"
 	"mailroom/data"
 	"mailroom/gui"
 )
@@ -188,6 +189,7 @@ func runGUI(e *env) int {
 	}
 	defer s.Close()
 	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon())
 	gui.New(a, s, e.log).ShowMain()
 	a.Run()
 	return 0

@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` opens Mailroom, `make test` runs every test.
+# Each installs what it needs first (Go modules through go itself; C libraries, and for
+# tests the mail servers and keyring, with apt on Debian/Ubuntu).
+
+GO ?= go
+ARGS ?=
+
+.PHONY: run test build deps bench
+
+run: deps
+	$(GO) run . $(ARGS)
+
+build: deps
+	$(GO) build -o mailroom .
+
+# Unit, GUI and integration tests, with the race detector, against a real Dovecot, Postfix
+# and gnome-keyring that .ci/with-test-env.sh starts on 127.0.0.1 and stops afterwards.
+test: deps
+	bash .ci/with-test-env.sh $(GO) test -race -count=1 ./...
+
+deps:
+	@bash .ci/install-deps.sh
+
+# Benchmarks: go test -bench plus the scripts under bench/, each printed as a ratio to its baseline.
+bench: deps
+	@bash .ci/install-deps.sh xvfb xdotool
+	bash bench/run.sh

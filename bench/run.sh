@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every benchmark beside its baseline in one run and prints each as a ratio.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+OUT=bench/out
+mkdir -p "$OUT"
+
+# ratio FILE BENCH BASELINE LABEL: the ns/op of BENCH over BASELINE's, from go test -bench output.
+ratio() {
+    awk -v b="$2" -v base="$3" -v label="$4" '
+        $1 ~ "^"b"(-[0-9]+)?$" { x = $3 }
+        $1 ~ "^"base"(-[0-9]+)?$" { y = $3 }
+        END { if (x && y) printf "%-40s %12.0f ns/op  baseline %12.0f ns/op  ratio %.2f\n", label, x, y, x / y }' "$1"
+}
+
+go test -run XXX -bench 'Filter|BindRow' -benchtime 2000x ./gui/ | tee "$OUT/gui.txt"
+go test -run XXX -bench 'Resolve' -benchtime 20000x ./data/ | tee "$OUT/data.txt"
+echo
+echo "== ratios (lower is better)"
+ratio "$OUT/gui.txt" BenchmarkFilter BenchmarkFilterBaseline "grid filter, 10k providers (goal 2 ms)"
+ratio "$OUT/gui.txt" BenchmarkBindRow BenchmarkBindRowBaseline "grid row binding"
+ratio "$OUT/data.txt" BenchmarkResolveProvider BenchmarkResolveBaselineRawLookup "ResolveProvider (goal 20 us)"
+bash bench/startup.sh
