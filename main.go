@@ -162,11 +162,18 @@ func currentUser() string {
 func openStore(e *env) (*data.Store, bool) {
 	s, err := data.Open(e.dbPath, currentUser())
 	if err != nil {
-		e.log.Error("open database", "path", e.dbPath, "err", err)
-		fmt.Fprintf(e.stderr, "mailroom: %s\n", openProblem(e.dbPath, err))
+		reportOpenProblem(e, err)
 		return nil, false
 	}
 	return s, true
+}
+
+// reportOpenProblem logs why the database did not open and tells the person in plain words.
+func reportOpenProblem(e *env, err error) string {
+	e.log.Error("open database", "path", e.dbPath, "err", err)
+	msg := openProblem(e.dbPath, err)
+	fmt.Fprintf(e.stderr, "mailroom: %s\n", msg)
+	return msg
 }
 
 // openProblem says in one sentence why the database could not be opened and what to do.
@@ -183,13 +190,16 @@ func openProblem(path string, err error) string {
 }
 
 func runGUI(e *env) int {
-	s, ok := openStore(e)
-	if !ok {
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon())
+	s, err := data.Open(e.dbPath, currentUser())
+	if err != nil {
+		// Started from a desktop menu nobody reads stderr: say it in a window too.
+		gui.ShowStartupProblem(a, reportOpenProblem(e, err))
+		a.Run()
 		return 1
 	}
 	defer s.Close()
-	a := app.NewWithID(appID)
-	a.SetIcon(assets.Icon())
 	gui.New(a, s, e.log).ShowMain()
 	a.Run()
 	return 0

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
 )
@@ -130,4 +131,19 @@ func (u *UI) explain(action string, err error) string {
 // showError shows a plain message in a dialog over win.
 func showError(win fyne.Window, title, msg string) {
 	dialog.NewInformation(title, msg, win).Show()
+}
+
+// ShowStartupProblem shows, in a window of its own, why Mailroom cannot start (msg is one plain
+// sentence); closing it ends the app.
+func ShowStartupProblem(a fyne.App, msg string) {
+	w := a.NewWindow("Mailroom")
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	quit := widget.NewButton("Quit", w.Close)
+	quit.Importance = widget.HighImportance
+	title := widget.NewLabelWithStyle("Mailroom cannot open its database", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.SetContent(container.NewBorder(container.NewHBox(widget.NewIcon(theme.ErrorIcon()), title), container.NewHBox(layoutSpacer(), quit), nil, nil, text))
+	w.Resize(fyne.NewSize(520, 200))
+	w.SetMaster()
+	w.Show()
 }

@@ -26,6 +26,7 @@ type domainsView struct {
 	edit    *widget.Button
 	delete  *widget.Button
 	status  *widget.Label
+	banner  *widget.Label
 	content fyne.CanvasObject
 
 	selected string // domain of the selected row
@@ -75,7 +76,8 @@ func newDomainsView(u *UI) *domainsView {
 	v.table.SetColumnWidth(0, 320)
 	v.table.SetColumnWidth(1, 320)
 	toolbar := container.NewBorder(nil, nil, container.NewHBox(v.add, v.edit, v.delete), nil, v.filter)
-	v.content = container.NewBorder(toolbar, v.status, nil, nil, v.table)
+	v.banner = newBanner()
+	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.status, nil, nil, v.table)
 	v.updateButtons()
 	return v
 }
@@ -92,6 +94,7 @@ func (v *domainsView) load() {
 			return
 		}
 		v.all = list
+		v.ui.updateBanner(v.banner)
 		v.applyFilter()
 	})
 }

@@ -179,7 +179,7 @@ func TestUserWithoutOperationCannotChangeAnything(t *testing.T) {
 	}
 	guest := openStore(t, path, "guest")
 	u := newTestUI(t, guest)
-	if !u.providers.banner.Visible() || !strings.Contains(u.providers.banner.Text, "Ask admin") {
+	if !u.providers.banner.Visible() || !strings.Contains(u.providers.banner.Text, "Ask admin") || !u.domains.banner.Visible() {
 		t.Errorf("banner = %q", u.providers.banner.Text)
 	}
 	if !u.providers.add.Disabled() || !u.domains.add.Disabled() {

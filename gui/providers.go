@@ -47,10 +47,7 @@ func newProvidersView(u *UI) *providersView {
 	v.copy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copySelected)
 	v.delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
 	v.status = widget.NewLabel("")
-	v.banner = widget.NewLabel("")
-	v.banner.Wrapping = fyne.TextWrapWord
-	v.banner.Importance = widget.WarningImportance
-	v.banner.Hide()
+	v.banner = newBanner()
 
 	v.table = newGridTable(v.size, v.createCell, v.updateCell)
 	v.table.CreateHeader = func() fyne.CanvasObject { return widget.NewButton("", nil) }
@@ -166,7 +163,7 @@ func (v *providersView) show(list []*data.Provider) {
 	}
 	v.rows.filter(v.filter.Text)
 	v.logos = map[int64]fyne.Resource{}
-	v.updateBanner()
+	v.ui.updateBanner(v.banner)
 	v.refresh()
 }
 
@@ -222,14 +219,24 @@ func setEnabled(w fyne.Disableable, on bool) {
 	}
 }
 
-func (v *providersView) updateBanner() {
-	if v.ui.canManage() {
-		v.banner.Hide()
+// newBanner makes the line that tells a user without the operation why everything is read-only.
+func newBanner() *widget.Label {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.WarningImportance
+	l.Hide()
+	return l
+}
+
+// updateBanner shows or hides b by whether the user may manage providers.
+func (u *UI) updateBanner(b *widget.Label) {
+	if u.canManage() {
+		b.Hide()
 		return
 	}
-	v.banner.SetText("You can look at email providers but not change them: that needs the “Manage email providers” operation." +
-		holdersHint(v.ui))
-	v.banner.Show()
+	b.SetText("You can look at email providers and domains but not change them: that needs the “Manage email providers” operation." +
+		holdersHint(u))
+	b.Show()
 }
 
 // holdersHint names who can grant the operation, as a sentence starting with a space.
