@@ -1,0 +1,128 @@
+package mailclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"mailroom/data"
+)
+
+// Explain returns what went wrong in err, in plain sentences for the person at the screen;
+// "" for nil. The log gets err itself. Errors of both sides of a connection test are
+// explained one after the other, each named.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	var side *SideError
+	if errors.As(err, &side) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			var parts []string
+			for _, e := range j.Unwrap() {
+				parts = append(parts, Explain(e))
+			}
+			return strings.Join(parts, " ")
+		}
+		return fmt.Sprintf("%s, %s: %s", side.Side.Title(), side.Addr, explainCause(side.Err))
+	}
+	return explainCause(err)
+}
+
+// explainCause explains one failure; the most specific cause is checked first.
+func explainCause(err error) string {
+	var (
+		ue  *UntrustedCertError
+		pe  *PinMismatchError
+		te  *TimeoutError
+		se  *ServerError
+		dns *net.DNSError
+		ne  net.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "The test was cancelled."
+	case errors.As(err, &pe):
+		return "The server presented a different certificate from the one you trusted, so the connection may be intercepted. " +
+			"Mailroom did not send your password. Trust the new certificate only if your provider confirms it changed " +
+			"(new fingerprint " + FormatFingerprint(pe.Cert.SHA256) + ")."
+	case errors.As(err, &ue):
+		return explainUntrusted(ue)
+	case errors.Is(err, ErrAuthFailed):
+		return "The server did not accept the login or password. Check both and try again."
+	case errors.Is(err, ErrStartTLSNotOffered):
+		return "The server does not offer STARTTLS, so Mailroom did not send your password. Choose SSL, or check the port."
+	case errors.Is(err, ErrLoginDisabled):
+		return "The server does not accept a password over this connection. Choose SSL or STARTTLS."
+	case errors.Is(err, ErrNotTLS):
+		return "The server did not answer with TLS. Check that the security setting matches the port " +
+			"(SSL is usually 993 for IMAP and 465 for SMTP; STARTTLS 143 and 587)."
+	case errors.Is(err, ErrNoAuthMechanism):
+		return "The server offers no sign-in method Mailroom supports. Check the port and security setting."
+	case errors.Is(err, ErrNothingToTest):
+		return "The provider enables neither downloading nor sending mail, so there is nothing to test."
+	case errors.Is(err, data.ErrNoKeyring):
+		return "The system keyring is not available, so the password cannot be saved. Unlock or start your keyring " +
+			"(for example GNOME Keyring or KWallet), or keep the password for this session only."
+	case errors.As(err, &te):
+		return fmt.Sprintf("The server did not answer within %s. It may be down or overloaded, or the port may be wrong.", seconds(te.After))
+	case errors.As(err, &dns):
+		return explainDNS(dns)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "The server refused the connection. Check the port number and the security setting."
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "The server cannot be reached. Check your internet connection."
+	case errors.As(err, &se):
+		return fmt.Sprintf("The server refused %s and said: “%s”", se.Command, strings.TrimSpace(se.Text))
+	case errors.Is(err, ErrProtocol):
+		return "The server did not answer as expected. Check the port number: it may belong to another service."
+	case errors.As(err, &ne) && ne.Timeout():
+		return "The server did not answer in time. It may be down, or the port may be wrong."
+	}
+	return "The connection failed: " + err.Error()
+}
+
+func explainUntrusted(e *UntrustedCertError) string {
+	var why []string
+	for _, r := range e.Reasons {
+		switch r {
+		case ReasonUnknownAuthority:
+			why = append(why, "it is not signed by an authority your system trusts (it may be self-signed)")
+		case ReasonExpired:
+			why = append(why, "it expired on "+e.Cert.NotAfter.Format(time.DateOnly))
+		case ReasonNotYetValid:
+			why = append(why, "it is not valid before "+e.Cert.NotBefore.Format(time.DateOnly))
+		case ReasonHostname:
+			why = append(why, fmt.Sprintf("it is for %s, not %s", strings.Join(e.Cert.Names, ", "), e.Host))
+		default:
+			why = append(why, "it is not valid")
+		}
+	}
+	return fmt.Sprintf("The server's certificate is not trusted: %s. Check the host name, or trust this certificate "+
+		"after comparing its fingerprint %s with the one your provider gives.", strings.Join(why, "; "), FormatFingerprint(e.Cert.SHA256))
+}
+
+func explainDNS(e *net.DNSError) string {
+	switch {
+	case e.IsNotFound:
+		return fmt.Sprintf("The server name %s was not found. Check the host name.", e.Name)
+	case e.IsTimeout:
+		return fmt.Sprintf("Looking up %s took too long. Check your internet connection.", e.Name)
+	}
+	return fmt.Sprintf("The server name %s could not be looked up. Check your internet connection.", e.Name)
+}
+
+func seconds(d time.Duration) string {
+	if d%time.Second != 0 || d < time.Second {
+		return d.String()
+	}
+	n := int(d / time.Second)
+	if n == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", n)
+}

@@ -1,0 +1,45 @@
+package mailclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"mailroom/data"
+)
+
+func TestExplain(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, ""},
+		{"auth", fmt.Errorf("imap LOGIN: %w: %w", ErrAuthFailed, &ServerError{Command: "LOGIN", Text: "nope"}), "did not accept the login or password"},
+		{"server text", fmt.Errorf("smtp EHLO: %w", &ServerError{Command: "EHLO", Code: 554, Text: "go away "}), "refused EHLO and said: “go away”"},
+		{"unknown host", &net.DNSError{Name: "imap.example.invalid", IsNotFound: true}, "imap.example.invalid was not found"},
+		{"dns down", &net.DNSError{Name: "x.example", Err: "server misbehaving"}, "could not be looked up"},
+		{"refused", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "refused the connection"},
+		{"timeout", &TimeoutError{Op: "greeting", After: 40 * time.Second}, "did not answer within 40 seconds"},
+		{"cancelled", fmt.Errorf("login: %w", context.Canceled), "cancelled"},
+		{"keyring", fmt.Errorf("save: %w", data.ErrNoKeyring), "keyring is not available"},
+		{"not tls", fmt.Errorf("x: %w", ErrNotTLS), "did not answer with TLS"},
+		{"expired", &UntrustedCertError{Host: "h", Reasons: []CertReason{ReasonExpired}, Cert: CertInfo{NotAfter: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC)}}, "expired on 2020-01-02"},
+		{"wrong host", &UntrustedCertError{Host: "imap.a.example", Reasons: []CertReason{ReasonHostname}, Cert: CertInfo{Names: []string{"b.example"}}}, "it is for b.example, not imap.a.example"},
+		{"mismatch", &PinMismatchError{Host: "h"}, "may be intercepted"},
+		{"one side", &SideError{Side: Outgoing, Addr: "smtp.example:465", Err: ErrStartTLSNotOffered}, "Outgoing mail (SMTP), smtp.example:465: The server does not offer STARTTLS"},
+		{"other", errors.New("boom"), "The connection failed: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Explain(tt.err); !strings.Contains(got, tt.want) || (tt.want == "" && got != "") {
+				t.Errorf("Explain(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
