@@ -52,6 +52,8 @@ func commands() []command {
 	return []command{
 		{name: "providers", summary: "work with the list of email providers", sub: []command{
 			{name: "list", summary: "print the providers [--json]", run: providersList},
+			{name: "import", summary: "add or update providers from clientConfig files or folders: PATH...", run: providersImport},
+			{name: "export", summary: "write providers as clientConfig files [--dir DIR] [NAME...]", run: providersExport},
 		}},
 	}
 }

@@ -128,6 +128,7 @@ type Provider struct {
 	LoginRule   LoginRule
 	Logo        []byte   // PNG thumbnail, at most 128 px; nil for none
 	Domains     []string // stored form, see NormalizeDomain
+	ExternalID  string   // the clientConfig emailProvider id it was imported from; "" for none
 	Version     int64    // changes with every save; Save refuses a stale one
 	CreatedBy   string
 	CreatedAt   time.Time
@@ -227,20 +228,22 @@ func normalizeDomains(v *ValidationError, in []string) []string {
 
 const providerColumns = `p.id, p.name, p.imap_enabled, p.imap_host, p.imap_port, p.imap_security,
 	p.smtp_enabled, p.smtp_host, p.smtp_port, p.smtp_security, p.smtp_timeout, p.login_rule,
-	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at`
+	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanProvider(sc scanner, extra ...any) (*Provider, error) {
 	p := &Provider{}
 	var created, updated string
+	var externalID sql.NullString
 	dest := append([]any{&p.ID, &p.Name, &p.IMAPEnabled, &p.IMAP.Host, &p.IMAP.Port, &p.IMAP.Security,
 		&p.SMTPEnabled, &p.SMTP.Host, &p.SMTP.Port, &p.SMTP.Security, &p.SMTPTimeout, &p.LoginRule,
-		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated}, extra...)
+		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	p.CreatedAt, p.UpdatedAt = parseStamp(created), parseStamp(updated)
+	p.ExternalID = externalID.String
 	return p, nil
 }
 
@@ -333,6 +336,9 @@ func (s *Store) Save(ctx context.Context, p *Provider) error {
 		if err := checkUnique(tx, &saved); err != nil {
 			return err
 		}
+		if err := checkExternalID(tx, &saved); err != nil {
+			return err
+		}
 		if err := s.writeProvider(tx, &saved); err != nil {
 			return err
 		}
@@ -370,11 +376,12 @@ func checkUnique(tx *sql.Tx, p *Provider) error {
 func (s *Store) writeProvider(tx *sql.Tx, p *Provider) error {
 	now := s.stamp()
 	args := []any{p.Name, nameKey(p.Name), p.IMAPEnabled, p.IMAP.Host, p.IMAP.Port, p.IMAP.Security,
-		p.SMTPEnabled, p.SMTP.Host, p.SMTP.Port, p.SMTP.Security, p.SMTPTimeout, p.LoginRule, nullBlob(p.Logo), s.user, now}
+		p.SMTPEnabled, p.SMTP.Host, p.SMTP.Port, p.SMTP.Security, p.SMTPTimeout, p.LoginRule, nullBlob(p.Logo), s.user, now,
+		nullText(p.ExternalID)}
 	if p.ID == 0 {
 		res, err := tx.Exec(`INSERT INTO providers (name, name_key, imap_enabled, imap_host, imap_port, imap_security,
 			smtp_enabled, smtp_host, smtp_port, smtp_security, smtp_timeout, login_rule, logo, updated_by, updated_at,
-			created_by, created_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, append(args, s.user, now)...)
+			external_id, created_by, created_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, append(args, s.user, now)...)
 		if err != nil {
 			return fmt.Errorf("insert provider: %w", err)
 		}
@@ -383,7 +390,7 @@ func (s *Store) writeProvider(tx *sql.Tx, p *Provider) error {
 	} else {
 		res, err := tx.Exec(`UPDATE providers SET name=?, name_key=?, imap_enabled=?, imap_host=?, imap_port=?, imap_security=?,
 			smtp_enabled=?, smtp_host=?, smtp_port=?, smtp_security=?, smtp_timeout=?, login_rule=?, logo=?, updated_by=?, updated_at=?,
-			version = version + 1 WHERE id = ? AND version = ?`, append(args, p.ID, p.Version)...)
+			external_id=?, version = version + 1 WHERE id = ? AND version = ?`, append(args, p.ID, p.Version)...)
 		if err != nil {
 			return fmt.Errorf("update provider: %w", err)
 		}

@@ -1,0 +1,60 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// FieldExternalID names the external id in validation errors.
+const FieldExternalID = "external_id"
+
+// MaxExternalIDLen is the longest external id accepted, in characters.
+const MaxExternalIDLen = 255
+
+// ProviderByExternalID returns the provider imported under external id id, with its logo and
+// domains. It fails with ErrNotFound when no provider has that id.
+func (s *Store) ProviderByExternalID(ctx context.Context, id string) (*Provider, error) {
+	var pid int64
+	err := s.r.QueryRowContext(ctx, `SELECT id FROM providers WHERE external_id = ?`, strings.TrimSpace(id)).Scan(&pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("provider with external id %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find provider with external id %q: %w", id, err)
+	}
+	return s.Get(ctx, pid)
+}
+
+// checkExternalID trims p's external id and fails with a ValidationError when it is too long
+// or already another provider's (a copied card must not claim its original's source).
+func checkExternalID(tx *sql.Tx, p *Provider) error {
+	p.ExternalID = strings.TrimSpace(p.ExternalID)
+	if p.ExternalID == "" {
+		return nil
+	}
+	v := &ValidationError{}
+	if n := utf8.RuneCountInString(p.ExternalID); n > MaxExternalIDLen {
+		v.add(FieldExternalID, fmt.Sprintf("The external id is %d characters long; at most %d are allowed", n, MaxExternalIDLen))
+		return v
+	}
+	var other string
+	err := tx.QueryRow(`SELECT name FROM providers WHERE external_id = ? AND id <> ?`, p.ExternalID, p.ID).Scan(&other)
+	if err == nil {
+		v.add(FieldExternalID, fmt.Sprintf("%q was already imported from %s", other, p.ExternalID))
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return v.orNil()
+}
+
+// nullText stores "" as NULL, so that the UNIQUE index ignores providers without the value.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
