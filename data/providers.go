@@ -129,6 +129,7 @@ type Provider struct {
 	Logo        []byte   // PNG thumbnail, at most 128 px; nil for none
 	Domains     []string // stored form, see NormalizeDomain
 	ExternalID  string   // the clientConfig emailProvider id it was imported from; "" for none
+	ManagedBy   string   // the subscription source it comes from, read-only here; "" for none
 	Version     int64    // changes with every save; Save refuses a stale one
 	CreatedBy   string
 	CreatedAt   time.Time
@@ -228,22 +229,22 @@ func normalizeDomains(v *ValidationError, in []string) []string {
 
 const providerColumns = `p.id, p.name, p.imap_enabled, p.imap_host, p.imap_port, p.imap_security,
 	p.smtp_enabled, p.smtp_host, p.smtp_port, p.smtp_security, p.smtp_timeout, p.login_rule,
-	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id`
+	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id, p.managed_by`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanProvider(sc scanner, extra ...any) (*Provider, error) {
 	p := &Provider{}
 	var created, updated string
-	var externalID sql.NullString
+	var externalID, managedBy sql.NullString
 	dest := append([]any{&p.ID, &p.Name, &p.IMAPEnabled, &p.IMAP.Host, &p.IMAP.Port, &p.IMAP.Security,
 		&p.SMTPEnabled, &p.SMTP.Host, &p.SMTP.Port, &p.SMTP.Security, &p.SMTPTimeout, &p.LoginRule,
-		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID}, extra...)
+		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID, &managedBy}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
 	p.CreatedAt, p.UpdatedAt = parseStamp(created), parseStamp(updated)
-	p.ExternalID = externalID.String
+	p.ExternalID, p.ManagedBy = externalID.String, managedBy.String
 	return p, nil
 }
 
@@ -323,7 +324,7 @@ func (s *Store) Logo(ctx context.Context, id int64) ([]byte, error) {
 // Save validates p and writes it with its domains in one transaction: a new provider when
 // p.ID is 0, else an update that fails with ErrConflict when p.Version is stale.
 // It fails with a *ValidationError (a taken name or domain among them), ErrPermission,
-// or ErrNotFound; on any error nothing changes. On success p holds the stored values.
+// ErrManaged, or ErrNotFound; on any error nothing changes. On success p holds the stored values.
 func (s *Store) Save(ctx context.Context, p *Provider) error {
 	if err := p.Normalize(); err != nil {
 		return err
@@ -331,6 +332,9 @@ func (s *Store) Save(ctx context.Context, p *Provider) error {
 	saved := *p
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.require(tx, OpManageProviders); err != nil {
+			return err
+		}
+		if err := checkUnmanaged(tx, saved.ID); err != nil {
 			return err
 		}
 		if err := checkUnique(tx, &saved); err != nil {
@@ -434,10 +438,13 @@ func replaceDomains(tx *sql.Tx, id int64, domains []string) error {
 	return nil
 }
 
-// Delete removes provider id and its domains. It fails with ErrPermission or ErrNotFound.
+// Delete removes provider id and its domains. It fails with ErrPermission, ErrManaged or ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.require(tx, OpManageProviders); err != nil {
+			return err
+		}
+		if err := checkUnmanaged(tx, id); err != nil {
 			return err
 		}
 		res, err := tx.Exec(`DELETE FROM providers WHERE id = ?`, id)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -57,4 +58,28 @@ func nullText(s string) any {
 		return nil
 	}
 	return s
+}
+
+// ProviderByDomains returns the provider whose domains are exactly domains (in any order,
+// stored form), with its logo. It fails with ErrNotFound when no provider has that set.
+func (s *Store) ProviderByDomains(ctx context.Context, domains []string) (*Provider, error) {
+	if len(domains) == 0 {
+		return nil, fmt.Errorf("provider without domains: %w", ErrNotFound)
+	}
+	var pid int64
+	err := s.resolveStmt.QueryRowContext(ctx, domains[0]).Scan(&pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("provider of %s: %w", domains[0], ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find provider of %s: %w", domains[0], err)
+	}
+	p, err := s.Get(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(p.Domains, slices.Sorted(slices.Values(domains))) {
+		return nil, fmt.Errorf("provider with domains %s: %w", strings.Join(domains, " "), ErrNotFound)
+	}
+	return p, nil
 }
