@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,10 +33,11 @@ type Trust struct {
 	Roots *x509.CertPool   // nil for the system's
 	Pins  PinSource        // nil for none
 	Now   func() time.Time // nil for time.Now; tests move the clock
-	// Proposed maps "host:port" to a fingerprint trusted by this Trust only, before it is
-	// saved as a pin: a person's "trust this certificate" for a test that must pass first.
-	// It takes precedence over Pins.
-	Proposed map[string]string
+	// Proposed lists fingerprints a person has just confirmed for the servers this Trust is
+	// used with (one mailbox's), before they are saved as pins: a certificate with one of
+	// them is accepted like a pinned one, whatever Pins says. Any form NormalizeFingerprint
+	// takes is accepted.
+	Proposed []string
 }
 
 // ErrPinMismatch is wrapped by *PinMismatchError: a server presented a certificate other than
@@ -172,12 +174,16 @@ func (t *Trust) config(ctx context.Context, host string, port int, seen *handsha
 	if err != nil {
 		return nil, err
 	}
+	proposed, err := t.proposed()
+	if err != nil {
+		return nil, err
+	}
 	return &tls.Config{
 		ServerName:         host,
 		MinVersion:         tls.VersionTLS12,
 		InsecureSkipVerify: true, // verification is done, completely, by VerifyConnection
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			pinned, err := t.verify(cs.PeerCertificates, host, port, pin)
+			pinned, err := t.verify(cs.PeerCertificates, host, port, pin, proposed)
 			if seen != nil {
 				*seen = handshake{state: cs, pinned: pinned, done: err == nil}
 			}
@@ -186,15 +192,8 @@ func (t *Trust) config(ctx context.Context, host string, port int, seen *handsha
 	}, nil
 }
 
-// pin returns the fingerprint trusted for host:port, "" when none.
+// pin returns the fingerprint pinned for host:port, "" when none.
 func (t *Trust) pin(ctx context.Context, host string, port int) (string, error) {
-	if fp, ok := t.Proposed[fmt.Sprintf("%s:%d", host, port)]; ok {
-		n, err := data.NormalizeFingerprint(fp)
-		if err != nil {
-			return "", fmt.Errorf("proposed fingerprint for %s:%d: %w", host, port, err)
-		}
-		return n, nil
-	}
 	if t.Pins == nil {
 		return "", nil
 	}
@@ -208,6 +207,19 @@ func (t *Trust) pin(ctx context.Context, host string, port int) (string, error) 
 	return p.SHA256, nil
 }
 
+// proposed returns the Proposed fingerprints in stored form.
+func (t *Trust) proposed() ([]string, error) {
+	out := make([]string, 0, len(t.Proposed))
+	for _, fp := range t.Proposed {
+		n, err := data.NormalizeFingerprint(fp)
+		if err != nil {
+			return nil, fmt.Errorf("proposed fingerprint %q: %w", fp, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func (t *Trust) now() time.Time {
 	if t.Now != nil {
 		return t.Now()
@@ -216,9 +228,9 @@ func (t *Trust) now() time.Time {
 }
 
 // verify accepts certs, the server's chain leaf first, when it verifies for host, or when the
-// leaf's fingerprint is pin (then pinned is true). A certificate that verifies is accepted even
-// when a pin exists: the pin was only ever needed for one that does not.
-func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin string) (pinned bool, err error) {
+// leaf's fingerprint is pin or one of proposed (then pinned is true). A certificate that
+// verifies is accepted even when a pin exists: the pin was only ever needed for one that does not.
+func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin string, proposed []string) (pinned bool, err error) {
 	if len(certs) == 0 {
 		return false, fmt.Errorf("%s:%d sent no certificate", host, port)
 	}
@@ -229,6 +241,8 @@ func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin str
 	}
 	info := CertInfoOf(leaf)
 	switch {
+	case slices.Contains(proposed, info.SHA256):
+		return true, nil
 	case pin == "":
 		return false, &UntrustedCertError{Host: host, Port: port, Cert: info, Reasons: t.reasons(certs, host), Err: verr}
 	case info.SHA256 != pin:

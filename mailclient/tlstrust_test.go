@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,21 +164,30 @@ func TestTrustSystemRootsByDefault(t *testing.T) {
 
 func TestTrustProposedFingerprint(t *testing.T) {
 	self := issue(t, nil, leafOpts{})
-	// The port is not known before the listener exists; propose for every port via a source.
-	trust := &Trust{Pins: pins{}, Proposed: map[string]string{}}
-	if err := handshakeWith(t, trust, self, "localhost"); err == nil {
-		t.Fatal("accepted without a pin")
-	}
-	if _, err := (&Trust{Proposed: map[string]string{"localhost:1": "nonsense"}}).Config(context.Background(), "localhost", 1); err == nil {
+	state := tls.ConnectionState{PeerCertificates: []*x509.Certificate{self.Leaf}}
+	ctx := context.Background()
+	if _, err := (&Trust{Proposed: []string{"nonsense"}}).Config(ctx, "localhost", 1); err == nil {
 		t.Error("a malformed proposed fingerprint was accepted")
 	}
-	fp := FormatFingerprint(fingerprint(self)) // the form people paste
-	cfg, err := (&Trust{Proposed: map[string]string{"localhost:2": fp}}).Config(context.Background(), "localhost", 2)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		proposed []string
+		pins     PinSource
+		ok       bool
+	}{
+		{"none", nil, nil, false},
+		{"another", []string{strings.Repeat("ab", 32)}, nil, false},
+		{"as people paste it", []string{strings.Repeat("ab", 32), FormatFingerprint(fingerprint(self))}, nil, true},
+		{"over a stale pin", []string{fingerprint(self)}, pinAll(strings.Repeat("cd", 32)), true},
 	}
-	if err := cfg.VerifyConnection(tls.ConnectionState{PeerCertificates: []*x509.Certificate{self.Leaf}}); err != nil {
-		t.Errorf("proposed fingerprint refused: %v", err)
+	for _, tt := range tests {
+		cfg, err := (&Trust{Proposed: tt.proposed, Pins: tt.pins}).Config(ctx, "localhost", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.VerifyConnection(state); (err == nil) != tt.ok {
+			t.Errorf("%s: VerifyConnection = %v, want ok %v", tt.name, err, tt.ok)
+		}
 	}
 }
 
