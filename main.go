@@ -55,6 +55,7 @@ func commands() []command {
 			{name: "import", summary: "add or update providers from clientConfig files or folders: PATH...", run: providersImport},
 			{name: "export", summary: "write providers as clientConfig files [--dir DIR] [NAME...]", run: providersExport},
 		}},
+		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
 	}
 }
 

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"mailroom/data"
+	"mailroom/mailclient"
+)
+
+// mailboxCommands are the "mailroom mailbox" commands.
+func mailboxCommands() []command {
+	return []command{
+		{name: "add", summary: "test and add a mailbox: ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin] [--trust-cert SHA256]...", run: mailboxAdd},
+		{name: "list", summary: "print your mailboxes [--json]", run: mailboxList},
+		{name: "test", summary: "test the connection of a mailbox: ADDRESS", run: mailboxTest},
+		{name: "remove", summary: "remove a mailbox and its saved password: ADDRESS", run: mailboxRemove},
+	}
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseWithAddress parses fs from args, which hold exactly one address anywhere among the flags.
+func parseWithAddress(e *env, fs *flag.FlagSet, args []string, usage string) (string, bool) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			fmt.Fprintln(e.stderr, "Usage: "+usage)
+			return "", false
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			pos, args = append(pos, args[0]), args[1:]
+		}
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "Usage: "+usage)
+		return "", false
+	}
+	return pos[0], true
+}
+
+// fail prints the plain sentence for err, logs the whole chain, and returns exit status 1.
+func fail(e *env, what string, err error) int {
+	e.log.Warn(what, "err", err)
+	fmt.Fprintf(e.stderr, "mailroom: %s\n", mailclient.Explain(err))
+	return 1
+}
+
+// interruptible returns a context cancelled by Ctrl-C.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+func mailboxAdd(e *env, args []string) int {
+	const use = "mailroom mailbox add ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin] [--trust-cert SHA256]..."
+	fs := flag.NewFlagSet("mailbox add", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	name := fs.String("name", "", "sender name shown to recipients")
+	providerName := fs.String("provider", "", "provider name; default: found by the address's domain")
+	login := fs.String("login", "", "login; default: by the provider's login rule")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	var trust stringList
+	fs.Var(&trust, "trust-cert", "SHA-256 fingerprint of a server certificate to trust (may be repeated)")
+	address, ok := parseWithAddress(e, fs, args, use)
+	if !ok {
+		return 2
+	}
+	if !*pwStdin {
+		fmt.Fprintln(e.stderr, "mailroom: give the password on standard input with --password-stdin")
+		return 2
+	}
+	password, err := readPassword(e.stdin)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+		return 2
+	}
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	ctx, stop := interruptible()
+	defer stop()
+
+	m, p, code := newMailbox(e, s, address, *providerName, *login)
+	if m == nil {
+		return code
+	}
+	m.SenderName = *name
+	if err := m.Normalize(); err != nil {
+		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+		return 2
+	}
+	tr := &mailclient.Trust{Pins: s, Proposed: trust}
+	settings := mailclient.SettingsFor(p, m.Login, tr)
+	pinned := map[mailclient.Side]*data.CertPin{}
+	err = mailclient.TestConnection(ctx, settings, password, func(st mailclient.Step) {
+		printStep(e.stdout, st)
+		if st.Status == mailclient.StepDone && st.Pinned {
+			pinned[st.Side] = &data.CertPin{SHA256: st.Cert.SHA256, Subject: st.Cert.Subject}
+		}
+	})
+	if err != nil {
+		return fail(e, "test mailbox", err)
+	}
+	return saveNewMailbox(ctx, e, s, m, password, pinPlaces(settings, pinned))
+}
+
+// newMailbox builds the mailbox of address from the provider named providerName, or found by
+// the address's domain; it prints why when it cannot and returns nil with the exit status.
+func newMailbox(e *env, s *data.Store, address, providerName, login string) (*data.Mailbox, *data.Provider, int) {
+	ctx := context.Background()
+	if _, err := s.MailboxByAddress(ctx, address); err == nil {
+		fmt.Fprintf(e.stderr, "mailroom: you already have the mailbox %s\n", address)
+		return nil, nil, 1
+	}
+	res, err := s.ResolveProvider(ctx, address)
+	var p *data.Provider
+	switch {
+	case providerName != "":
+		if p, err = providerByName(ctx, s, providerName); err != nil {
+			fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+			return nil, nil, 1
+		}
+	case errors.Is(err, data.ErrNotFound):
+		fmt.Fprintf(e.stderr, "mailroom: no provider serves the domain of %s; choose one with --provider\n", address)
+		return nil, nil, 1
+	case err != nil:
+		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+		return nil, nil, 2
+	default:
+		p = res.Provider
+	}
+	if login == "" {
+		login = p.LoginRule.Login(address)
+	}
+	if login == "" {
+		fmt.Fprintf(e.stderr, "mailroom: the provider %s needs the login entered; give it with --login\n", p.Name)
+		return nil, nil, 2
+	}
+	return &data.Mailbox{Address: address, ProviderID: p.ID, Login: login}, p, 0
+}
+
+func providerByName(ctx context.Context, s *data.Store, name string) (*data.Provider, error) {
+	list, err := s.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("the providers cannot be read: %w", err)
+	}
+	for _, p := range list {
+		if strings.EqualFold(p.Name, data.CleanName(name)) {
+			return s.Get(ctx, p.ID)
+		}
+	}
+	return nil, fmt.Errorf("there is no provider called %q (see mailroom providers list)", name)
+}
+
+// pinPlaces puts the host and port of each side into the pins its TLS step accepted.
+func pinPlaces(s mailclient.Settings, pinned map[mailclient.Side]*data.CertPin) []*data.CertPin {
+	var out []*data.CertPin
+	for side, pin := range pinned {
+		ep := s.IMAP
+		if side == mailclient.Outgoing {
+			ep = s.SMTP
+		}
+		pin.Host, pin.Port = ep.Host, ep.Port
+		out = append(out, pin)
+	}
+	return out
+}
+
+// saveNewMailbox stores m, its password in the keyring and the pins the test accepted. The
+// mailbox is removed again when the keyring refuses the password.
+func saveNewMailbox(ctx context.Context, e *env, s *data.Store, m *data.Mailbox, password string, pins []*data.CertPin) int {
+	m.State = data.MailboxOK
+	if err := s.SaveMailbox(ctx, m); err != nil {
+		return fail(e, "save mailbox", err)
+	}
+	if err := data.NewSecrets().Set(ctx, m.KeyringRef, password); err != nil {
+		if _, derr := s.DeleteMailbox(context.Background(), m.ID); derr != nil {
+			e.log.Warn("undo mailbox", "err", derr)
+		}
+		return fail(e, "save password", err)
+	}
+	for _, pin := range pins {
+		if err := s.SaveCertPin(ctx, pin); err != nil {
+			return fail(e, "save certificate pin", err)
+		}
+	}
+	def := ""
+	if m.IsDefault {
+		def = " (default)"
+	}
+	fmt.Fprintf(e.stdout, "Added %s%s.\n", m.Address, def)
+	return 0
+}
+
+// readPassword reads the first line of r, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("the password cannot be read: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("the password on standard input is empty")
+	}
+	return line, nil
+}
+
+// printStep prints a finished step as one line.
+func printStep(w io.Writer, st mailclient.Step) {
+	switch st.Status {
+	case mailclient.StepDone:
+		fmt.Fprintf(w, "ok    %s: %s", st.Side.Title(), st.Title)
+		if st.Detail != "" {
+			fmt.Fprintf(w, ": %s", st.Detail)
+		}
+		fmt.Fprintln(w)
+	case mailclient.StepFailed:
+		fmt.Fprintf(w, "FAIL  %s: %s\n", st.Side.Title(), st.Title)
+	}
+}
+
+func mailboxList(e *env, args []string) int {
+	fs := flag.NewFlagSet("mailbox list", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox list [--json]")
+		return 2
+	}
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	list, err := s.Mailboxes(context.Background())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "mailroom: the mailboxes cannot be read: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		return printJSON(e, mailboxesJSON(list))
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ADDRESS\tNAME\tPROVIDER\tLOGIN\tDEFAULT\tSTATE")
+	for _, m := range list {
+		def := ""
+		if m.IsDefault {
+			def = "yes"
+		}
+		state := string(m.State)
+		if m.LastError != "" {
+			state += ": " + m.LastError
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Address, m.SenderName, m.ProviderName, m.Login, def, state)
+	}
+	tw.Flush()
+	return 0
+}
+
+type mailboxJSON struct {
+	Address    string `json:"address"`
+	SenderName string `json:"sender_name"`
+	Provider   string `json:"provider"`
+	Login      string `json:"login"`
+	LoadFrom   string `json:"load_from,omitempty"`
+	IsDefault  bool   `json:"is_default"`
+	State      string `json:"state"`
+	LastError  string `json:"last_error,omitempty"`
+	UpdatedAt  string `json:"updated_at"`
+}
+
+func mailboxesJSON(list []*data.Mailbox) []mailboxJSON {
+	out := make([]mailboxJSON, 0, len(list))
+	for _, m := range list {
+		j := mailboxJSON{Address: m.Address, SenderName: m.SenderName, Provider: m.ProviderName, Login: m.Login,
+			IsDefault: m.IsDefault, State: string(m.State), LastError: m.LastError, UpdatedAt: m.UpdatedAt.Format(time.RFC3339)}
+		if !m.LoadFrom.IsZero() {
+			j.LoadFrom = m.LoadFrom.Format(time.DateOnly)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func mailboxTest(e *env, args []string) int {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox test ADDRESS")
+		return 2
+	}
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	ctx, stop := interruptible()
+	defer stop()
+	m, err := s.MailboxByAddress(ctx, args[0])
+	if err != nil {
+		return missingMailbox(e, args[0], err)
+	}
+	p, err := s.Get(ctx, m.ProviderID)
+	if err != nil {
+		return fail(e, "read provider", err)
+	}
+	password, err := data.NewSecrets().Get(ctx, m.KeyringRef)
+	if errors.Is(err, data.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "mailroom: no password is saved for %s; remove the mailbox and add it again\n", m.Address)
+		return 1
+	}
+	if err != nil {
+		return fail(e, "read password", err)
+	}
+	err = mailclient.TestConnection(ctx, mailclient.SettingsFor(p, m.Login, &mailclient.Trust{Pins: s}), password,
+		func(st mailclient.Step) { printStep(e.stdout, st) })
+	state, msg := data.MailboxOK, ""
+	if err != nil {
+		state, msg = data.MailboxError, mailclient.Explain(err)
+	}
+	if !errors.Is(err, context.Canceled) {
+		if serr := s.SetMailboxState(context.Background(), m.ID, state, msg); serr != nil {
+			e.log.Warn("record mailbox state", "err", serr)
+		}
+	}
+	if err != nil {
+		return fail(e, "test mailbox", err)
+	}
+	fmt.Fprintf(e.stdout, "%s works.\n", m.Address)
+	return 0
+}
+
+func mailboxRemove(e *env, args []string) int {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox remove ADDRESS")
+		return 2
+	}
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	ctx := context.Background()
+	m, err := s.MailboxByAddress(ctx, args[0])
+	if err != nil {
+		return missingMailbox(e, args[0], err)
+	}
+	if _, err := s.DeleteMailbox(ctx, m.ID); err != nil {
+		return missingMailbox(e, args[0], err)
+	}
+	// The mailbox is gone first: a keyring that is unavailable must not keep it.
+	if err := data.NewSecrets().Delete(ctx, m.KeyringRef); err != nil {
+		e.log.Warn("delete password", "err", err)
+		fmt.Fprintf(e.stderr, "mailroom: removed %s, but its password could not be deleted from the keyring: %s\n",
+			m.Address, mailclient.Explain(err))
+		return 1
+	}
+	fmt.Fprintf(e.stdout, "Removed %s.\n", m.Address)
+	return 0
+}
+
+func missingMailbox(e *env, address string, err error) int {
+	if errors.Is(err, data.ErrNotFound) {
+		fmt.Fprintf(e.stderr, "mailroom: you have no mailbox %s (see mailroom mailbox list)\n", address)
+		return 1
+	}
+	return fail(e, "read mailbox", err)
+}
