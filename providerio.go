@@ -40,23 +40,12 @@ func providersImport(e *env, args []string) int {
 
 func printImportReport(e *env, r *mailclient.ImportReport) {
 	for _, f := range r.Files {
-		switch f.Status {
-		case mailclient.ImportSkipped, mailclient.ImportIgnored:
-			fmt.Fprintf(e.stdout, "%s: %s: %v\n", f.Path, f.Status, f.Err)
-		default:
-			fmt.Fprintf(e.stdout, "%s: %s %q\n", f.Path, f.Status, f.Provider)
-		}
+		fmt.Fprintln(e.stdout, f.Line())
 		for _, w := range f.Warnings {
 			fmt.Fprintf(e.stdout, "    warning: %s\n", w)
 		}
 	}
-	files := "files"
-	if len(r.Files) == 1 {
-		files = "file"
-	}
-	fmt.Fprintf(e.stdout, "%d %s: %d imported, %d updated, %d unchanged, %d skipped, %d ignored\n", len(r.Files), files,
-		r.Count(mailclient.ImportAdded), r.Count(mailclient.ImportUpdated), r.Count(mailclient.ImportUnchanged),
-		r.Count(mailclient.ImportSkipped), r.Count(mailclient.ImportIgnored))
+	fmt.Fprintln(e.stdout, r.Summary())
 }
 
 // providersExport writes the named providers, or all, as clientConfig files. It exits 1 when a

@@ -26,6 +26,7 @@ type Store interface {
 	Save(ctx context.Context, p *data.Provider) error
 	Delete(ctx context.Context, id int64) error
 	NameTaken(ctx context.Context, name string, id int64) (bool, error)
+	ProviderByExternalID(ctx context.Context, id string) (*data.Provider, error)
 	Domains(ctx context.Context) ([]data.DomainEntry, error)
 	SetDomain(ctx context.Context, old, domain string, providerID int64) error
 	DeleteDomain(ctx context.Context, domain string) error

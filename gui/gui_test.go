@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -299,3 +300,88 @@ func writePNG(t *testing.T, path string, w, h int) {
 }
 
 func widgetCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }
+
+const exampleClientConfig = `<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="example.test">
+    <domain>example.test</domain>
+    <domain>example.org</domain>
+    <displayName>Example Test Mail</displayName>
+    <incomingServer type="imap">
+      <hostname>imap.example.test</hostname>
+      <port>143</port>
+      <socketType>STARTTLS</socketType>
+      <username>%EMAILLOCALPART%</username>
+      <authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>smtp.example.test</hostname>
+      <port>587</port>
+      <socketType>STARTTLS</socketType>
+      <username>%EMAILLOCALPART%</username>
+      <authentication>password-cleartext</authentication>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>`
+
+func TestImportThenExportFromTheGrid(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "m.db"), "ann")
+	u := newTestUI(t, s)
+	in := filepath.Join(dir, "in")
+	os.Mkdir(in, 0o700)
+	os.WriteFile(filepath.Join(in, "example.test.xml"), []byte(exampleClientConfig), 0o600)
+	os.WriteFile(filepath.Join(in, "broken.xml"), []byte("<clientConfig"), 0o600)
+
+	u.importProviders([]string{in})
+	u.jobs.Wait()
+	if n := u.providers.rows.len(); n != 1 {
+		t.Fatalf("grid rows after import = %d, want 1", n)
+	}
+	p := u.providers.rows.at(0)
+	if p.Name != "Example Test Mail" || p.LoginRule != data.LoginLocalPart || cellText(p, colIncoming) != "imap.example.test:143 · STARTTLS" {
+		t.Errorf("imported %+v", p)
+	}
+	report := topDialogText(t, u)
+	if !strings.Contains(report, "1 imported") || !strings.Contains(report, "broken.xml: skipped") {
+		t.Errorf("import report = %q", report)
+	}
+
+	out := filepath.Join(dir, "out")
+	u.exportProviders(u.providers.rows.all, out)
+	u.jobs.Wait()
+	files, _ := filepath.Glob(filepath.Join(out, "*.xml"))
+	if len(files) != 1 {
+		t.Fatalf("exported files = %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), "<hostname>imap.example.test</hostname>") {
+		t.Errorf("exported file:\n%s", b)
+	}
+}
+
+// topDialogText returns the text of every label in the main window's topmost overlay.
+func topDialogText(t *testing.T, u *UI) string {
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			r := test.TempWidgetRenderer(t, w)
+			for _, c := range r.Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	return b.String()
+}

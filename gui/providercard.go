@@ -25,8 +25,8 @@ var loginRules = []data.LoginRule{data.LoginManual, data.LoginLocalPart, data.Lo
 type serverFields struct {
 	imap     bool
 	enabled  *widget.Check
-	host     *widget.Entry
-	port     *widget.Entry
+	host     *escEntry
+	port     *escEntry
 	security *widget.RadioGroup
 	warning  *widget.Label
 	sec      data.Security // the security shown, to tell whether the port is still its standard one
@@ -41,10 +41,10 @@ type providerCard struct {
 	dirty    bool
 	loading  bool
 
-	name    *widget.Entry
+	name    *escEntry
 	imap    *serverFields
 	smtp    *serverFields
-	timeout *widget.Entry
+	timeout *escEntry
 	login   *widget.Select
 	logo    []byte
 	logoImg *canvas.Image
@@ -170,16 +170,16 @@ func (c *providerCard) securityChanged(f *serverFields, title string) {
 	c.changed(field)
 }
 
-// entry makes an entry that marks the card changed and clears its field's error when edited.
-func (c *providerCard) entry(text string) *widget.Entry {
-	e := widget.NewEntry()
+// entry makes an entry of the card: Escape in it closes the card, as everywhere else in it.
+func (c *providerCard) entry(text string) *escEntry {
+	e := newEscEntry(func() { c.close() })
 	e.SetText(text)
 	return e
 }
 
 // field puts o above the error label of field name, and wires o's changes.
 func (c *providerCard) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	if e, ok := o.(*widget.Entry); ok {
+	if e, ok := o.(*escEntry); ok {
 		e.OnChanged = func(string) { c.changed(name) }
 	}
 	return container.NewVBox(o, c.errLabel(name))

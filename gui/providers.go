@@ -16,18 +16,20 @@ import (
 
 // providersView is the "Email providers" grid.
 type providersView struct {
-	ui      *UI
-	rows    *providerRows
-	table   *gridTable
-	filter  *widget.Entry
-	add     *widget.Button
-	open    *widget.Button
-	copy    *widget.Button
-	delete  *widget.Button
-	status  *widget.Label
-	banner  *widget.Label
-	empty   fyne.CanvasObject
-	content fyne.CanvasObject
+	ui        *UI
+	rows      *providerRows
+	table     *gridTable
+	filter    *widget.Entry
+	add       *widget.Button
+	open      *widget.Button
+	copy      *widget.Button
+	delete    *widget.Button
+	importBtn *widget.Button
+	exportBtn *widget.Button
+	status    *widget.Label
+	banner    *widget.Label
+	empty     fyne.CanvasObject
+	content   fyne.CanvasObject
 
 	selected int64 // provider id of the selected row, 0 for none
 	logos    map[int64]fyne.Resource
@@ -46,6 +48,9 @@ func newProvidersView(u *UI) *providersView {
 	v.open = widget.NewButtonWithIcon("Open", theme.DocumentIcon(), v.openSelected)
 	v.copy = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copySelected)
 	v.delete = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), v.deleteSelected)
+	v.importBtn = widget.NewButtonWithIcon("Import…", theme.DownloadIcon(), nil)
+	v.importBtn.OnTapped = func() { v.showImportMenu(v.importBtn) }
+	v.exportBtn = widget.NewButtonWithIcon("Export…", theme.UploadIcon(), v.showExportMenu)
 	v.status = widget.NewLabel("")
 	v.banner = newBanner()
 
@@ -54,14 +59,14 @@ func newProvidersView(u *UI) *providersView {
 	v.table.UpdateHeader = v.updateHeader
 	v.table.OnSelected = func(id widget.TableCellID) { v.selectRow(id.Row) }
 	v.table.onEnter = v.openSelected
-	for col, w := range []float32{48, 190, 220, 262, 120, 70} {
+	for col, w := range []float32{44, 170, 210, 295, 115, 75} {
 		v.table.SetColumnWidth(col, w)
 	}
 	v.table.SetRowHeight(0, 40)
 
 	v.empty = v.emptyState()
 	toolbar := container.NewBorder(nil, nil,
-		container.NewHBox(v.add, v.open, v.copy, v.delete), nil, v.filter)
+		container.NewHBox(v.add, v.open, v.copy, v.delete), container.NewHBox(v.importBtn, v.exportBtn), v.filter)
 	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.status, nil, nil,
 		container.NewStack(v.table, v.empty))
 	v.updateButtons()
@@ -209,6 +214,8 @@ func (v *providersView) updateButtons() {
 	setEnabled(v.open, v.selected != 0)
 	setEnabled(v.copy, manage && v.selected != 0)
 	setEnabled(v.delete, manage && v.selected != 0)
+	setEnabled(v.importBtn, manage)
+	setEnabled(v.exportBtn, len(v.rows.all) > 0)
 }
 
 func setEnabled(w fyne.Disableable, on bool) {
@@ -263,21 +270,22 @@ func (v *providersView) emptyState() fyne.CanvasObject {
 	text.Wrapping = fyne.TextWrapWord
 	addFirst := widget.NewButtonWithIcon("Add a provider", theme.ContentAddIcon(), func() { v.ui.openCard(nil) })
 	addFirst.Importance = widget.HighImportance
-	box := container.NewVBox(title, text, container.NewCenter(addFirst))
+	importFirst := widget.NewButtonWithIcon("Import providers…", theme.DownloadIcon(), nil)
+	importFirst.OnTapped = func() { v.showImportMenu(importFirst) }
+	buttons := container.NewHBox(addFirst, importFirst)
+	box := container.NewVBox(title, text, container.NewCenter(buttons))
 	if v.ui.canManage() {
 		text.SetText("Email providers hold the server settings that people's mailboxes use. Add the providers your people use, with their domains, so that typing an address finds its settings.")
 	} else {
 		text.SetText("Someone who may manage email providers has to add them first." + holdersHint(v.ui))
-		addFirst.Hide()
+		buttons.Hide()
 	}
 	return container.NewCenter(container.NewGridWrap(fyne.NewSize(480, 180), box))
 }
 
 // showAddMenu offers the kinds of provider that can be added; IMAP / SMTP is the one kind today.
 func (v *providersView) showAddMenu() {
-	menu := fyne.NewMenu("", fyne.NewMenuItem("IMAP / SMTP", func() { v.ui.openCard(nil) }))
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(v.add).Add(fyne.NewPos(0, v.add.Size().Height))
-	widget.ShowPopUpMenuAtPosition(menu, v.ui.win.Canvas(), pos)
+	showMenuBelow(v.ui.win, fyne.NewMenu("", fyne.NewMenuItem("IMAP / SMTP", func() { v.ui.openCard(nil) })), v.add)
 }
 
 func (v *providersView) openSelected() {
@@ -304,7 +312,7 @@ func (v *providersView) copySelected() {
 			taken, err := v.ui.store.NameTaken(ctx, name, 0)
 			return err != nil || taken
 		})
-		p.ID, p.Version, p.Domains = 0, 0, nil
+		p.ID, p.Version, p.Domains, p.ExternalID = 0, 0, nil, ""
 		return nil
 	}, func(err error) {
 		if err != nil {

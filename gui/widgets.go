@@ -105,3 +105,25 @@ func (d *domainEditor) rebuild() {
 	}
 	d.rows.Refresh()
 }
+
+// escEntry is an entry that hands Escape to its window (to close it) instead of ignoring it:
+// Fyne gives keys without modifiers to the focused widget only.
+type escEntry struct {
+	widget.Entry
+	onEscape func()
+}
+
+func newEscEntry(onEscape func()) *escEntry {
+	e := &escEntry{onEscape: onEscape}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey runs onEscape for Escape and edits as an entry does otherwise.
+func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && e.onEscape != nil {
+		e.onEscape()
+		return
+	}
+	e.Entry.TypedKey(k)
+}

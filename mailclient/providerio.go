@@ -70,6 +70,25 @@ func (r *ImportReport) Count(s ImportStatus) int {
 	return n
 }
 
+// Summary counts the outcomes in one line, as "125 files: 86 imported, 0 updated, …".
+func (r *ImportReport) Summary() string {
+	files := "files"
+	if len(r.Files) == 1 {
+		files = "file"
+	}
+	return fmt.Sprintf("%d %s: %d imported, %d updated, %d unchanged, %d skipped, %d ignored", len(r.Files), files,
+		r.Count(ImportAdded), r.Count(ImportUpdated), r.Count(ImportUnchanged), r.Count(ImportSkipped), r.Count(ImportIgnored))
+}
+
+// Line says in one line what happened to the file: its status and the provider or the reason.
+func (f ImportResult) Line() string {
+	switch f.Status {
+	case ImportSkipped, ImportIgnored:
+		return fmt.Sprintf("%s: %s: %v", f.Path, f.Status, f.Err)
+	}
+	return fmt.Sprintf("%s: %s %q", f.Path, f.Status, f.Provider)
+}
+
 // ImportProviders reads clientConfig files and folders (only *.xml files are read from a
 // folder, its other files are reported as ignored) and adds or updates one provider per file.
 // A provider is matched by its emailProvider id, never by name; a name held by another

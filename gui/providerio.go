@@ -1,0 +1,176 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"mailroom/data"
+	"mailroom/mailclient"
+)
+
+// showImportMenu offers, below anchor, to import clientConfig files from one file or a folder.
+func (v *providersView) showImportMenu(anchor fyne.CanvasObject) {
+	menu := fyne.NewMenu("",
+		fyne.NewMenuItem("From a file…", func() {
+			d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+				if err == nil && r != nil {
+					r.Close()
+					v.ui.importProviders([]string{r.URI().Path()})
+				}
+			}, v.ui.win)
+			d.Resize(fyne.NewSize(800, 560))
+			d.Show()
+		}),
+		fyne.NewMenuItem("From a folder…", func() {
+			d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+				if err == nil && u != nil {
+					v.ui.importProviders([]string{u.Path()})
+				}
+			}, v.ui.win)
+			d.Resize(fyne.NewSize(800, 560))
+			d.Show()
+		}))
+	showMenuBelow(v.ui.win, menu, anchor)
+}
+
+// showExportMenu offers to export the selected provider or the whole list to a folder.
+func (v *providersView) showExportMenu() {
+	selected := v.rows.at(v.rows.rowOf(v.selected))
+	all := fyne.NewMenuItem("All providers…", func() { v.chooseExportFolder(v.rows.all) })
+	one := fyne.NewMenuItem("The selected provider…", func() { v.chooseExportFolder([]*data.Provider{selected}) })
+	one.Disabled = selected == nil
+	showMenuBelow(v.ui.win, fyne.NewMenu("", one, all), v.exportBtn)
+}
+
+func (v *providersView) chooseExportFolder(list []*data.Provider) {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err == nil && u != nil {
+			v.ui.exportProviders(list, u.Path())
+		}
+	}, v.ui.win)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+func showMenuBelow(w fyne.Window, menu *fyne.Menu, o fyne.CanvasObject) {
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o).Add(fyne.NewPos(0, o.Size().Height))
+	widget.ShowPopUpMenuAtPosition(menu, w.Canvas(), pos)
+}
+
+// progressDialog shows a progress bar with counts and a Cancel button.
+type progressDialog struct {
+	bar    *widget.ProgressBar
+	label  *widget.Label
+	dlg    *dialog.CustomDialog
+	cancel context.CancelFunc
+}
+
+func newProgressDialog(title, what string, win fyne.Window, cancel context.CancelFunc) *progressDialog {
+	p := &progressDialog{bar: widget.NewProgressBar(), label: widget.NewLabel(what), cancel: cancel}
+	p.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(p.label, p.bar), win)
+	p.dlg.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", cancel)})
+	p.dlg.Resize(fyne.NewSize(420, 160))
+	p.dlg.Show()
+	return p
+}
+
+func (p *progressDialog) update(done, total int) {
+	if total > 0 {
+		p.bar.Max = float64(total)
+		p.bar.SetValue(float64(done))
+	}
+}
+
+// withProgress runs work with a cancellable context behind a progress dialog, then apply.
+func (u *UI) withProgress(title, what string, work func(ctx context.Context, progress func(done, total int)) error, apply func(error)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := newProgressDialog(title, what, u.win, cancel)
+	u.background(func(context.Context) error {
+		defer cancel()
+		return work(ctx, func(done, total int) { fyne.Do(func() { p.update(done, total) }) })
+	}, func(err error) {
+		p.dlg.Hide()
+		apply(err)
+	})
+}
+
+// importProviders imports clientConfig files and folders and shows what happened to each file.
+func (u *UI) importProviders(paths []string) {
+	var report *mailclient.ImportReport
+	u.withProgress("Import providers", "Reading provider files…", func(ctx context.Context, progress func(int, int)) error {
+		var err error
+		report, err = mailclient.ImportProviders(ctx, u.store, paths, progress)
+		return err
+	}, func(err error) {
+		u.reload()
+		lines := []string{}
+		if report != nil {
+			for _, f := range report.Files {
+				lines = append(lines, f.Line())
+				for _, w := range f.Warnings {
+					lines = append(lines, "    warning: "+w)
+				}
+			}
+		}
+		summary := "Nothing was found to import."
+		if report != nil && len(report.Files) > 0 {
+			summary = report.Summary() + "."
+		}
+		if err != nil {
+			u.log.Error("import providers", "err", err)
+			summary = mailclient.ProblemMessage(err) + " " + summary
+		}
+		showReport(u.win, "Import providers", summary, lines)
+	})
+}
+
+// exportProviders writes list as clientConfig files into dir and shows the outcome.
+func (u *UI) exportProviders(list []*data.Provider, dir string) {
+	var report *mailclient.ExportReport
+	u.withProgress("Export providers", "Writing provider files…", func(ctx context.Context, progress func(int, int)) error {
+		var err error
+		report, err = mailclient.ExportProviders(ctx, list, dir, progress)
+		return err
+	}, func(err error) {
+		var lines []string
+		written := 0
+		if report != nil {
+			for _, f := range report.Files {
+				if f.Err != nil {
+					lines = append(lines, fmt.Sprintf("%s: not written: %v", f.Provider, f.Err))
+					continue
+				}
+				written++
+				lines = append(lines, fmt.Sprintf("%s: %s", f.Provider, f.Path))
+				for _, w := range f.Warnings {
+					lines = append(lines, "    warning: "+w)
+				}
+			}
+		}
+		summary := fmt.Sprintf("%s written to %s.", plural(written, "file"), dir)
+		if err != nil {
+			u.log.Error("export providers", "err", err)
+			summary = "The export stopped: " + mailclient.ProblemMessage(err) + " " + summary
+		}
+		showReport(u.win, "Export providers", summary, lines)
+	})
+}
+
+// showReport shows a summary sentence above a scrollable list of lines.
+func showReport(win fyne.Window, title, summary string, lines []string) {
+	head := widget.NewLabel(summary)
+	head.Wrapping = fyne.TextWrapWord
+	body := widget.NewLabel(strings.Join(lines, "\n"))
+	body.Wrapping = fyne.TextWrapBreak
+	scroll := container.NewVScroll(body)
+	scroll.SetMinSize(fyne.NewSize(640, 320))
+	d := dialog.NewCustom(title, "Close", container.NewBorder(head, nil, nil, nil, scroll), win)
+	d.Resize(fyne.NewSize(720, 480))
+	d.Show()
+}
