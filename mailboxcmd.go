@@ -107,17 +107,23 @@ func mailboxAdd(e *env, args []string) int {
 	}
 	tr := &mailclient.Trust{Pins: s, Proposed: trust}
 	settings := mailclient.SettingsFor(p, m.Login, tr)
-	pinned := map[mailclient.Side]*data.CertPin{}
+	var pins mailclient.PinRecorder
 	err = mailclient.TestConnection(ctx, settings, password, func(st mailclient.Step) {
 		printStep(e.stdout, st)
-		if st.Status == mailclient.StepDone && st.Pinned {
-			pinned[st.Side] = &data.CertPin{SHA256: st.Cert.SHA256, Subject: st.Cert.Subject}
-		}
+		pins.Observe(st)
 	})
 	if err != nil {
 		return fail(e, "test mailbox", err)
 	}
-	return saveNewMailbox(ctx, e, s, m, password, pinPlaces(settings, pinned))
+	if err := mailclient.SaveNewMailbox(ctx, s, data.NewSecrets(), m, password, pins.Pins(settings)); err != nil {
+		return fail(e, "save mailbox", err)
+	}
+	def := ""
+	if m.IsDefault {
+		def = " (default)"
+	}
+	fmt.Fprintf(e.stdout, "Added %s%s.\n", m.Address, def)
+	return 0
 }
 
 // newMailbox builds the mailbox of address from the provider named providerName, or found by
@@ -166,46 +172,6 @@ func providerByName(ctx context.Context, s *data.Store, name string) (*data.Prov
 		}
 	}
 	return nil, fmt.Errorf("there is no provider called %q (see mailroom providers list)", name)
-}
-
-// pinPlaces puts the host and port of each side into the pins its TLS step accepted.
-func pinPlaces(s mailclient.Settings, pinned map[mailclient.Side]*data.CertPin) []*data.CertPin {
-	var out []*data.CertPin
-	for side, pin := range pinned {
-		ep := s.IMAP
-		if side == mailclient.Outgoing {
-			ep = s.SMTP
-		}
-		pin.Host, pin.Port = ep.Host, ep.Port
-		out = append(out, pin)
-	}
-	return out
-}
-
-// saveNewMailbox stores m, its password in the keyring and the pins the test accepted. The
-// mailbox is removed again when the keyring refuses the password.
-func saveNewMailbox(ctx context.Context, e *env, s *data.Store, m *data.Mailbox, password string, pins []*data.CertPin) int {
-	m.State = data.MailboxOK
-	if err := s.SaveMailbox(ctx, m); err != nil {
-		return fail(e, "save mailbox", err)
-	}
-	if err := data.NewSecrets().Set(ctx, m.KeyringRef, password); err != nil {
-		if _, derr := s.DeleteMailbox(context.Background(), m.ID); derr != nil {
-			e.log.Warn("undo mailbox", "err", derr)
-		}
-		return fail(e, "save password", err)
-	}
-	for _, pin := range pins {
-		if err := s.SaveCertPin(ctx, pin); err != nil {
-			return fail(e, "save certificate pin", err)
-		}
-	}
-	def := ""
-	if m.IsDefault {
-		def = " (default)"
-	}
-	fmt.Fprintf(e.stdout, "Added %s%s.\n", m.Address, def)
-	return 0
 }
 
 // readPassword reads the first line of r, without its line ending.
@@ -314,29 +280,7 @@ func mailboxTest(e *env, args []string) int {
 	if err != nil {
 		return missingMailbox(e, args[0], err)
 	}
-	p, err := s.Get(ctx, m.ProviderID)
-	if err != nil {
-		return fail(e, "read provider", err)
-	}
-	password, err := data.NewSecrets().Get(ctx, m.KeyringRef)
-	if errors.Is(err, data.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "mailroom: no password is saved for %s; remove the mailbox and add it again\n", m.Address)
-		return 1
-	}
-	if err != nil {
-		return fail(e, "read password", err)
-	}
-	err = mailclient.TestConnection(ctx, mailclient.SettingsFor(p, m.Login, &mailclient.Trust{Pins: s}), password,
-		func(st mailclient.Step) { printStep(e.stdout, st) })
-	state, msg := data.MailboxOK, ""
-	if err != nil {
-		state, msg = data.MailboxError, mailclient.Explain(err)
-	}
-	if !errors.Is(err, context.Canceled) {
-		if serr := s.SetMailboxState(context.Background(), m.ID, state, msg); serr != nil {
-			e.log.Warn("record mailbox state", "err", serr)
-		}
-	}
+	err = mailclient.RetestMailbox(ctx, s, data.NewSecrets(), m, func(st mailclient.Step) { printStep(e.stdout, st) })
 	if err != nil {
 		return fail(e, "test mailbox", err)
 	}
@@ -359,15 +303,12 @@ func mailboxRemove(e *env, args []string) int {
 	if err != nil {
 		return missingMailbox(e, args[0], err)
 	}
-	if _, err := s.DeleteMailbox(ctx, m.ID); err != nil {
+	if _, err := mailclient.RemoveMailbox(ctx, s, data.NewSecrets(), m.ID); err != nil {
+		var pnd *mailclient.PasswordNotDeletedError
+		if errors.As(err, &pnd) {
+			return fail(e, "delete password", err)
+		}
 		return missingMailbox(e, args[0], err)
-	}
-	// The mailbox is gone first: a keyring that is unavailable must not keep it.
-	if err := data.NewSecrets().Delete(ctx, m.KeyringRef); err != nil {
-		e.log.Warn("delete password", "err", err)
-		fmt.Fprintf(e.stderr, "mailroom: removed %s, but its password could not be deleted from the keyring: %s\n",
-			m.Address, mailclient.Explain(err))
-		return 1
 	}
 	fmt.Fprintf(e.stdout, "Removed %s.\n", m.Address)
 	return 0

@@ -36,6 +36,7 @@ func Explain(err error) string {
 // explainCause explains one failure; the most specific cause is checked first.
 func explainCause(err error) string {
 	var (
+		pnd *PasswordNotDeletedError
 		ue  *UntrustedCertError
 		pe  *PinMismatchError
 		te  *TimeoutError
@@ -44,6 +45,8 @@ func explainCause(err error) string {
 		ne  net.Error
 	)
 	switch {
+	case errors.As(err, &pnd):
+		return "The mailbox was removed, but its password could not be deleted from the keyring. " + explainCause(pnd.Err)
 	case errors.Is(err, context.Canceled):
 		return "The test was cancelled."
 	case errors.As(err, &pe):
@@ -65,6 +68,8 @@ func explainCause(err error) string {
 		return "The server offers no sign-in method Mailroom supports. Check the port and security setting."
 	case errors.Is(err, ErrNothingToTest):
 		return "The provider enables neither downloading nor sending mail, so there is nothing to test."
+	case errors.Is(err, ErrNoPassword):
+		return "No password is saved for this mailbox. Edit the mailbox and enter the password again."
 	case errors.Is(err, data.ErrNoKeyring):
 		return "The system keyring is not available, so the password cannot be saved. Unlock or start your keyring " +
 			"(for example GNOME Keyring or KWallet), or keep the password for this session only."
