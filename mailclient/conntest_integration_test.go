@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"mailroom/data"
-	"mailroom/mailclient/internal/testenv"
+	"mailroom/internal/testenv"
 )
 
 // realServers loads the test environment, with a Trust whose only root is the test CA, the
