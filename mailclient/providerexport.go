@@ -36,7 +36,9 @@ func (r *ExportReport) Failed() int {
 }
 
 // ExportProviders writes each provider as a clientConfig 1.1 file in dir (created when
-// missing), named after its emailProvider id, replacing a file of that name. A provider that
+// missing), named after its emailProvider id, replacing a file of that name, and an IndexFile
+// naming the files written, so that the folder can be published as a provider list (see
+// RefreshSubscription). A provider that
 // cannot be written (see MarshalClientConfig) is reported and the others still are. progress,
 // when not nil, is called after each provider. It fails, with the report so far, when ctx is
 // cancelled or dir cannot be written.
@@ -67,7 +69,22 @@ func ExportProviders(ctx context.Context, providers []*data.Provider, dir string
 			progress(i+1, len(providers))
 		}
 	}
+	if err := writeIndex(dir, report); err != nil {
+		return report, fmt.Errorf("export providers: %w", err)
+	}
 	return report, nil
+}
+
+// writeIndex writes the IndexFile of an export: one file name per line.
+func writeIndex(dir string, report *ExportReport) error {
+	var b strings.Builder
+	b.WriteString("# clientConfig files of this provider list, written by Mailroom\n")
+	for _, f := range report.Files {
+		if f.Path != "" {
+			b.WriteString(filepath.Base(f.Path) + "\n")
+		}
+	}
+	return writeFileAtomic(filepath.Join(dir, IndexFile), []byte(b.String()))
 }
 
 func exportWarnings(p *data.Provider) []string {

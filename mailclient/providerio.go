@@ -22,7 +22,8 @@ type ProviderImporter interface {
 	// NameTaken reports whether a provider other than id is called name, ignoring case and spaces.
 	NameTaken(ctx context.Context, name string, id int64) (bool, error)
 	// Save validates and writes p in one transaction. It fails with a *data.ValidationError
-	// (a taken name or domain among them), data.ErrPermission, data.ErrConflict or data.ErrNotFound.
+	// (a taken name or domain among them), data.ErrPermission, data.ErrManaged, data.ErrConflict
+	// or data.ErrNotFound.
 	Save(ctx context.Context, p *data.Provider) error
 }
 
@@ -141,7 +142,7 @@ func walkFolder(dir string) []ImportResult {
 		switch {
 		case err != nil:
 			out = append(out, ImportResult{Path: path, Status: ImportSkipped, Err: fileProblem(err)})
-		case d.IsDir():
+		case d.IsDir(), d.Name() == IndexFile: // an export's index is no provider
 		case !strings.EqualFold(filepath.Ext(path), ".xml"):
 			out = append(out, ImportResult{Path: path, Status: ImportIgnored, Err: ErrNotXML})
 		default:
@@ -225,6 +226,8 @@ func skipReason(err error) error {
 		return &SettingsError{Validation: ve}
 	case errors.Is(err, ErrDomainTaken):
 		return err
+	case errors.Is(err, data.ErrManaged):
+		return fmt.Errorf("the provider comes from the subscribed provider list and changes only with it: %w", err)
 	case errors.Is(err, data.ErrConflict), errors.Is(err, data.ErrNotFound):
 		return fmt.Errorf("the provider changed during the import; import the file again: %w", err)
 	}
@@ -234,6 +237,9 @@ func skipReason(err error) error {
 // applyConfig adds or updates the provider of cc, returning what it did and the provider.
 func applyConfig(ctx context.Context, store ProviderImporter, cc *ClientConfig) (ImportStatus, *data.Provider, error) {
 	old, key, err := matchProvider(ctx, store, cc)
+	if err == nil && old == nil {
+		old, err = byOwnDomains(ctx, store, cc)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -254,6 +260,13 @@ func applyConfig(ctx context.Context, store ProviderImporter, cc *ClientConfig) 
 	}
 	if err := store.Save(ctx, p); err != nil {
 		return "", p, err
+	}
+	if old != nil && old.ExternalID == "" {
+		withKey := *old
+		withKey.ExternalID = key
+		if sameCard(&withKey, p) {
+			return ImportUnchanged, p, nil // only the file's id was noted, for the next import
+		}
 	}
 	if old != nil {
 		return ImportUpdated, p, nil
@@ -290,6 +303,29 @@ func matchProvider(ctx context.Context, store ProviderImporter, cc *ClientConfig
 		return nil, alt, nil
 	}
 	return nil, id, nil
+}
+
+// ProviderByDomainsFinder is what an import also uses, when the store has it (*data.Store
+// does), to recognise a file exported from this database.
+type ProviderByDomainsFinder interface {
+	// ProviderByDomains returns the provider whose domains are exactly domains; an error
+	// wrapping data.ErrNotFound when there is none.
+	ProviderByDomains(ctx context.Context, domains []string) (*data.Provider, error)
+}
+
+// byOwnDomains returns the provider made in Mailroom (it has no external id) whose domains are
+// exactly cc's, or nil: a file exported from this database and imported back is that provider.
+// A store without ProviderByDomains finds none.
+func byOwnDomains(ctx context.Context, store ProviderImporter, cc *ClientConfig) (*data.Provider, error) {
+	f, ok := store.(ProviderByDomainsFinder)
+	if !ok {
+		return nil, nil
+	}
+	p, err := f.ProviderByDomains(ctx, cc.Provider.Domains)
+	if errors.Is(err, data.ErrNotFound) || err == nil && p.ExternalID != "" {
+		return nil, nil
+	}
+	return p, err
 }
 
 // findExternal returns the provider under key, or nil when there is none.

@@ -500,8 +500,8 @@ func TestExportFileNames(t *testing.T) {
 		t.Errorf("provider without domains: %v, %d failed", last.Err, r.Failed())
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 5 {
-		t.Errorf("%d files in the folder, want 5 (no temporary files left)", len(entries))
+	if len(entries) != 6 {
+		t.Errorf("%d files in the folder, want 5 and index.txt (no temporary files left)", len(entries))
 	}
 	fs.WalkDir(os.DirFS(dir), ".", func(path string, d fs.DirEntry, err error) error {
 		if strings.HasPrefix(d.Name(), ".mailroom-export") {
