@@ -54,7 +54,11 @@ func commands() []command {
 			{name: "list", summary: "print the providers [--json]", run: providersList},
 			{name: "import", summary: "add or update providers from clientConfig files or folders: PATH...", run: providersImport},
 			{name: "export", summary: "write providers as clientConfig files [--dir DIR] [NAME...]", run: providersExport},
+			{name: "subscribe", summary: "follow a provider list: SOURCE (https://…/index.txt or a folder)", run: providersSubscribe},
+			{name: "unsubscribe", summary: "stop following the provider list", run: providersUnsubscribe},
+			{name: "refresh", summary: "refresh the subscribed provider list now", run: providersRefresh},
 		}},
+		{name: "lookup", summary: "find the mail settings of an address: ADDRESS [--json]", run: lookup},
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
 	}
 }
