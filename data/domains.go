@@ -57,7 +57,7 @@ func (s *Store) SetDomain(ctx context.Context, old, domain string, providerID in
 			return err
 		}
 		if old != "" {
-			if err := removeDomain(tx, old); err != nil {
+			if err := s.removeDomain(tx, old); err != nil {
 				return err
 			}
 		}
@@ -86,8 +86,8 @@ func domainFree(tx *sql.Tx, d, old string) error {
 		Msg: fmt.Sprintf("%s already belongs to %q", DisplayDomain(d), owner)}}}
 }
 
-// removeDomain deletes domain d and marks its provider changed.
-func removeDomain(tx *sql.Tx, d string) error {
+// removeDomain deletes domain d and marks its provider changed by the acting user.
+func (s *Store) removeDomain(tx *sql.Tx, d string) error {
 	var pid int64
 	err := tx.QueryRow(`DELETE FROM provider_domains WHERE domain = ? RETURNING provider_id`, d).Scan(&pid)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -96,8 +96,7 @@ func removeDomain(tx *sql.Tx, d string) error {
 	if err != nil {
 		return fmt.Errorf("delete domain %s: %w", d, err)
 	}
-	_, err = tx.Exec(`UPDATE providers SET version = version + 1 WHERE id = ?`, pid)
-	return err
+	return s.touch(tx, pid)
 }
 
 func (s *Store) touch(tx *sql.Tx, providerID int64) error {
@@ -116,7 +115,7 @@ func (s *Store) DeleteDomain(ctx context.Context, d string) error {
 		if err := checkDomainUnmanaged(tx, d, 0); err != nil {
 			return err
 		}
-		return removeDomain(tx, d)
+		return s.removeDomain(tx, d)
 	})
 }
 

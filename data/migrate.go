@@ -96,6 +96,15 @@ func migrateFile(db *sql.DB, version int, name string) error {
 	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`); err != nil {
 		return err
 	}
+	// Checked again inside the transaction: another Mailroom starting at the same moment may
+	// have applied this version since currentVersion looked.
+	var applied int
+	if err := tx.QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&applied); err != nil {
+		return err
+	}
+	if applied > 0 {
+		return nil
+	}
 	if _, err := tx.Exec(string(body)); err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
 	}

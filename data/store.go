@@ -63,6 +63,11 @@ func (s *Store) init() error {
 	if err := migrate(s.w); err != nil {
 		return err
 	}
+	// WAL is switched on only once migrate has accepted the file: the switch rewrites the
+	// file's header, and a refused file must be left as it was.
+	if _, err := s.w.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+		return err
+	}
 	if err := s.registerUser(); err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func (s *Store) init() error {
 
 func dsn(path, extra string) string {
 	u := url.URL{Scheme: "file", Opaque: (&url.URL{Path: path}).EscapedPath()}
-	return u.String() + "?_foreign_keys=1&_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&" + extra
+	return u.String() + "?_foreign_keys=1&_busy_timeout=5000&_synchronous=NORMAL&" + extra
 }
 
 // prepareFile creates a missing database file with owner-only permissions and checks that an
