@@ -207,7 +207,7 @@ func runGUI(e *env) int {
 		return 1
 	}
 	defer s.Close()
-	gui.New(a, s, e.log).ShowMain()
+	gui.New(a, s, data.NewSecrets(), e.log).ShowMain()
 	a.Run()
 	return 0
 }

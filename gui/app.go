@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
+	"mailroom/mailclient"
 )
 
 // Store is what the GUI needs of the database. Errors are those documented on data.Store:
@@ -30,6 +31,10 @@ type Store interface {
 	Domains(ctx context.Context) ([]data.DomainEntry, error)
 	SetDomain(ctx context.Context, old, domain string, providerID int64) error
 	DeleteDomain(ctx context.Context, domain string) error
+	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
+	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
+	SetDefaultMailbox(ctx context.Context, id int64) error
+	mailclient.MailboxStore
 	Users(ctx context.Context) ([]data.User, error)
 	Grant(ctx context.Context, user, op string) error
 	Revoke(ctx context.Context, user, op string) error
@@ -39,11 +44,13 @@ type Store interface {
 
 // UI is Mailroom's window and the screens in it.
 type UI struct {
-	app   fyne.App
-	store Store
-	log   *slog.Logger
-	win   fyne.Window
+	app     fyne.App
+	store   Store
+	secrets Secrets
+	log     *slog.Logger
+	win     fyne.Window
 
+	mailboxes *mailboxesView
 	providers *providersView
 	domains   *domainsView
 	perms     *permissionsView
@@ -52,10 +59,12 @@ type UI struct {
 	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
 }
 
-// New builds the user interface over store; call ShowMain to open the window.
-func New(a fyne.App, store Store, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, log: log}
+// New builds the user interface over store, keeping mailbox passwords in secrets; call
+// ShowMain to open the window.
+func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
+	u := &UI{app: a, store: store, secrets: secrets, log: log}
 	u.win = a.NewWindow("Mailroom")
+	u.mailboxes = newMailboxesView(u)
 	u.providers = newProvidersView(u)
 	u.domains = newDomainsView(u)
 	u.perms = newPermissionsView(u)
@@ -65,6 +74,7 @@ func New(a fyne.App, store Store, log *slog.Logger) *UI {
 // ShowMain lays out and shows the main window at its remembered size, and loads its data.
 func (u *UI) ShowMain() {
 	tabs := container.NewAppTabs(
+		container.NewTabItemWithIcon("Mailboxes", theme.MailComposeIcon(), u.mailboxes.content),
 		container.NewTabItemWithIcon("Email providers", theme.StorageIcon(), u.providers.content),
 		container.NewTabItemWithIcon("Provider domains", theme.ListIcon(), u.domains.content),
 	)
@@ -89,6 +99,7 @@ func (u *UI) ShowMain() {
 
 // reload reads providers, domains and users again and shows them.
 func (u *UI) reload() {
+	u.mailboxes.load()
 	u.providers.load()
 	u.domains.load()
 	u.perms.load()

@@ -34,7 +34,7 @@ func openStore(t *testing.T, path, user string) *data.Store {
 func newTestUI(t *testing.T, s *data.Store) *UI {
 	t.Helper()
 	a := test.NewTempApp(t)
-	u := New(a, s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.ShowMain()
 	u.jobs.Wait()
 	return u
@@ -359,29 +359,50 @@ func TestImportThenExportFromTheGrid(t *testing.T) {
 	}
 }
 
-// topDialogText returns the text of every label in the main window's topmost overlay.
-func topDialogText(t *testing.T, u *UI) string {
+// overlayObjects returns every object in the main window's topmost overlay (a dialog).
+func overlayObjects(t *testing.T, u *UI) []fyne.CanvasObject {
 	top := u.win.Canvas().Overlays().Top()
 	if top == nil {
-		return ""
+		return nil
 	}
-	var b strings.Builder
+	var out []fyne.CanvasObject
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
+		out = append(out, o)
 		switch w := o.(type) {
-		case *widget.Label:
-			b.WriteString(w.Text + "\n")
 		case *fyne.Container:
 			for _, c := range w.Objects {
 				walk(c)
 			}
 		case fyne.Widget:
-			r := test.TempWidgetRenderer(t, w)
-			for _, c := range r.Objects() {
+			for _, c := range test.TempWidgetRenderer(t, w).Objects() {
 				walk(c)
 			}
 		}
 	}
 	walk(top)
+	return out
+}
+
+// topDialogText returns the text of every label in the main window's topmost overlay.
+func topDialogText(t *testing.T, u *UI) string {
+	var b strings.Builder
+	for _, o := range overlayObjects(t, u) {
+		if l, ok := o.(*widget.Label); ok {
+			b.WriteString(l.Text + "\n")
+		}
+	}
 	return b.String()
+}
+
+// confirmTop taps the confirming (high importance) button of the topmost dialog.
+func confirmTop(t *testing.T, u *UI) {
+	t.Helper()
+	for _, o := range overlayObjects(t, u) {
+		if b, ok := o.(*widget.Button); ok && b.Importance == widget.HighImportance {
+			test.Tap(b)
+			return
+		}
+	}
+	t.Fatal("no dialog with a confirming button is shown")
 }

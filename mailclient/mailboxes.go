@@ -76,6 +76,25 @@ func SaveNewMailbox(ctx context.Context, store MailboxStore, secrets SecretStore
 		m.ID = 0
 		return err
 	}
+	return savePins(ctx, store, pins)
+}
+
+// UpdateMailbox stores the changed fields of a saved mailbox, its new password when one was
+// typed (newPassword "" keeps the saved one), and the pins its test accepted.
+func UpdateMailbox(ctx context.Context, store MailboxStore, secrets SecretStore, m *data.Mailbox, newPassword string, pins []*data.CertPin) error {
+	if newPassword != "" {
+		if err := secrets.Set(ctx, m.KeyringRef, newPassword); err != nil {
+			return err
+		}
+	}
+	m.State, m.LastError = data.MailboxOK, ""
+	if err := store.SaveMailbox(ctx, m); err != nil {
+		return fmt.Errorf("save mailbox %s: %w", m.Address, err)
+	}
+	return savePins(ctx, store, pins)
+}
+
+func savePins(ctx context.Context, store MailboxStore, pins []*data.CertPin) error {
 	for _, pin := range pins {
 		if err := store.SaveCertPin(ctx, pin); err != nil {
 			return fmt.Errorf("save certificate pin of %s:%d: %w", pin.Host, pin.Port, err)

@@ -1,0 +1,241 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailroom/data"
+	"mailroom/mailclient"
+)
+
+// mailboxesView is the "Mailboxes" screen: the current user's mailboxes.
+type mailboxesView struct {
+	ui       *UI
+	list     []*data.Mailbox
+	rows     *widget.List
+	add      *widget.Button
+	test     *widget.Button
+	edit     *widget.Button
+	remove   *widget.Button
+	makeDef  *widget.Button
+	empty    fyne.CanvasObject
+	content  fyne.CanvasObject
+	selected int64
+}
+
+func newMailboxesView(u *UI) *mailboxesView {
+	v := &mailboxesView{ui: u}
+	v.add = widget.NewButtonWithIcon("New mailbox", theme.ContentAddIcon(), func() { u.openMailbox(nil) })
+	v.test = widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), v.testSelected)
+	v.edit = widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), v.editSelected)
+	v.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), v.removeSelected)
+	v.makeDef = widget.NewButtonWithIcon("Use for sending", theme.MailSendIcon(), v.defaultSelected)
+	v.rows = widget.NewList(func() int { return len(v.list) }, v.createRow, v.updateRow)
+	v.rows.OnSelected = func(id widget.ListItemID) {
+		if id < len(v.list) {
+			v.selected = v.list[id].ID
+		}
+		v.updateButtons()
+	}
+	v.empty = v.emptyState()
+	toolbar := container.NewHBox(v.add, v.test, v.edit, v.remove, v.makeDef)
+	v.content = container.NewBorder(toolbar, nil, nil, nil, container.NewStack(v.rows, v.empty))
+	v.updateButtons()
+	return v
+}
+
+func (v *mailboxesView) createRow() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	detail := widget.NewLabel("")
+	state := widget.NewLabel("")
+	state.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.MailComposeIcon()), nil,
+		container.NewGridWithColumns(3, title, detail, state))
+}
+
+func (v *mailboxesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id >= len(v.list) {
+		return
+	}
+	m := v.list[id]
+	grid := o.(*fyne.Container).Objects[0].(*fyne.Container)
+	title := m.Address
+	if m.IsDefault {
+		title += "  (sends by default)"
+	}
+	grid.Objects[0].(*widget.Label).SetText(title)
+	detail := m.ProviderName
+	if m.SenderName != "" {
+		detail = m.SenderName + " · " + detail
+	}
+	grid.Objects[1].(*widget.Label).SetText(detail)
+	state := grid.Objects[2].(*widget.Label)
+	state.SetText(stateText(m))
+	state.Importance = widget.MediumImportance
+	switch m.State {
+	case data.MailboxOK:
+		state.Importance = widget.SuccessImportance
+	case data.MailboxError:
+		state.Importance = widget.DangerImportance
+	}
+	state.Refresh()
+}
+
+func stateText(m *data.Mailbox) string {
+	switch m.State {
+	case data.MailboxOK:
+		return "Ready"
+	case data.MailboxError:
+		return "Not working: " + m.LastError
+	}
+	return "Not tested yet"
+}
+
+func (v *mailboxesView) emptyState() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Add your mailbox", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	text := widget.NewLabelWithStyle("Type your email address and password: Mailroom finds your provider's settings, "+
+		"tests them, and keeps the password in your system's keyring.", fyne.TextAlignCenter, fyne.TextStyle{})
+	text.Wrapping = fyne.TextWrapWord
+	add := widget.NewButtonWithIcon("Add your mailbox", theme.ContentAddIcon(), func() { v.ui.openMailbox(nil) })
+	add.Importance = widget.HighImportance
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(480, 160),
+		container.NewVBox(title, text, container.NewCenter(add))))
+}
+
+func (v *mailboxesView) load() {
+	var list []*data.Mailbox
+	v.ui.background(func(ctx context.Context) error {
+		var err error
+		list, err = v.ui.store.Mailboxes(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			showError(v.ui.win, "Mailboxes", v.ui.explain("read your mailboxes", err))
+			return
+		}
+		v.list = list
+		if len(list) > 0 {
+			v.empty.Hide()
+		} else {
+			v.empty.Show()
+		}
+		found := false
+		for _, m := range list {
+			found = found || m.ID == v.selected
+		}
+		if !found {
+			v.selected = 0
+			v.rows.UnselectAll()
+		}
+		v.rows.Refresh()
+		v.updateButtons()
+	})
+}
+
+func (v *mailboxesView) current() *data.Mailbox {
+	for _, m := range v.list {
+		if m.ID == v.selected {
+			return m
+		}
+	}
+	return nil
+}
+
+func (v *mailboxesView) updateButtons() {
+	m := v.current()
+	for _, b := range []*widget.Button{v.test, v.edit, v.remove} {
+		setEnabled(b, m != nil)
+	}
+	setEnabled(v.makeDef, m != nil && !m.IsDefault)
+}
+
+func (v *mailboxesView) editSelected() {
+	if m := v.current(); m != nil {
+		v.ui.openMailbox(m)
+	}
+}
+
+func (v *mailboxesView) defaultSelected() {
+	m := v.current()
+	if m == nil {
+		return
+	}
+	v.ui.background(func(ctx context.Context) error { return v.ui.store.SetDefaultMailbox(ctx, m.ID) }, func(err error) {
+		if err != nil {
+			showError(v.ui.win, "Mailboxes", v.ui.explain("change the default mailbox", err))
+		}
+		v.load()
+	})
+}
+
+// testSelected tests the selected mailbox with its saved password, showing each step.
+func (v *mailboxesView) testSelected() {
+	m := v.current()
+	if m == nil {
+		return
+	}
+	panel := newStepPanel()
+	result := widget.NewLabel("Testing…")
+	result.Wrapping = fyne.TextWrapWord
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := container.NewVScroll(panel.content)
+	steps.SetMinSize(fyne.NewSize(700, 380))
+	d := dialog.NewCustom("Test "+m.Address, "Close", container.NewBorder(result, nil, nil, nil, steps), v.ui.win)
+	d.SetOnClosed(cancel)
+	d.Resize(fyne.NewSize(760, 560))
+	d.Show()
+	v.ui.background(func(context.Context) error {
+		defer cancel()
+		return mailclient.RetestMailbox(ctx, v.ui.store, v.ui.secrets, m, func(st mailclient.Step) {
+			fyne.Do(func() {
+				v.ui.applyMu.Lock()
+				defer v.ui.applyMu.Unlock()
+				panel.show(st)
+			})
+		})
+	}, func(err error) {
+		if err != nil {
+			v.ui.log.Warn("mailbox test", "err", err)
+			result.Importance = widget.DangerImportance
+			result.SetText(mailclient.Explain(err))
+		} else {
+			result.Importance = widget.SuccessImportance
+			result.SetText(m.Address + " works.")
+		}
+		v.load()
+	})
+}
+
+func (v *mailboxesView) removeSelected() {
+	m := v.current()
+	if m == nil {
+		return
+	}
+	msg := fmt.Sprintf("Remove the mailbox %s from Mailroom? Its saved password and everything Mailroom keeps for it are deleted; the mail on the server stays.", m.Address)
+	dialog.NewConfirm("Remove mailbox", msg, func(ok bool) {
+		if !ok {
+			return
+		}
+		v.ui.background(func(ctx context.Context) error {
+			_, err := mailclient.RemoveMailbox(ctx, v.ui.store, v.ui.secrets, m.ID)
+			return err
+		}, func(err error) {
+			var pnd *mailclient.PasswordNotDeletedError
+			switch {
+			case errors.As(err, &pnd):
+				v.ui.log.Warn("delete password", "err", err)
+				showError(v.ui.win, "Mailbox removed", mailclient.Explain(err))
+			case err != nil:
+				showError(v.ui.win, "Remove mailbox", v.ui.explain("remove the mailbox", err))
+			}
+			v.load()
+		})
+	}, v.ui.win).Show()
+}
