@@ -105,6 +105,24 @@ func BenchmarkResolveProvider(b *testing.B) {
 	}
 }
 
+// BenchmarkResolveProviderCold resolves a different provider each time, so that each lookup
+// misses the cache (up to 30,000 iterations) and reads SQLite.
+func BenchmarkResolveProviderCold(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	tlds := []string{"com", "net", "org"}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		id := i%benchProviders + 1
+		addr := fmt.Sprintf("ann@p%05d.%s", id, tlds[(i/benchProviders)%3])
+		i++
+		if r, err := s.ResolveProvider(ctx, addr); err != nil || r.Provider.ID != int64(id) {
+			b.Fatalf("ResolveProvider(%s) = %+v, %v", addr, r, err)
+		}
+	}
+}
+
 // BenchmarkResolveBaselineRawLookup is the single indexed query ResolveProvider cannot avoid.
 func BenchmarkResolveBaselineRawLookup(b *testing.B) {
 	s := benchStore(b)

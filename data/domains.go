@@ -135,19 +135,16 @@ func (s *Store) ResolveProvider(ctx context.Context, address string) (*Resolutio
 	if err != nil {
 		return nil, err
 	}
+	var candidates []string // the domain, then each parent: mail.corp.example, corp.example
 	for d := domain; strings.Contains(d, "."); d = d[strings.Index(d, ".")+1:] {
-		var id int64
-		err := s.resolveStmt.QueryRowContext(ctx, d).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", d, err)
-		}
-		p, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+		candidates = append(candidates, d)
+	}
+	load := func(d string) (*Provider, error) { return scanFullProvider(s.byDomainStmt.QueryRowContext(ctx, d)) }
+	p, d, err := s.resolved.first(ctx, candidates, load)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", domain, err)
+	}
+	if p != nil {
 		return &Resolution{Provider: p, Domain: d, Login: p.LoginRule.Login(local + "@" + domain)}, nil
 	}
 	return nil, fmt.Errorf("no provider for %s: %w", DisplayDomain(domain), ErrNotFound)

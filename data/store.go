@@ -28,7 +28,10 @@ type Store struct {
 	r    *sql.DB // readers
 	now  func() time.Time
 
-	resolveStmt *sql.Stmt
+	resolveStmt  *sql.Stmt // provider id of a domain
+	getStmt      *sql.Stmt // a provider, with logo and domains, by id
+	byDomainStmt *sql.Stmt // the same, by one of its domains
+	resolved     *resolveCache
 }
 
 const sqliteMagic = "SQLite format 3\x00"
@@ -51,7 +54,7 @@ func Open(path, user string) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s.r.SetMaxOpenConns(4)
+	s.r.SetMaxOpenConns(5) // one of them is the resolve cache's
 	if err := s.init(); err != nil {
 		s.Close()
 		return nil, classify(path, err)
@@ -72,7 +75,17 @@ func (s *Store) init() error {
 		return err
 	}
 	var err error
-	s.resolveStmt, err = s.r.Prepare(`SELECT provider_id FROM provider_domains WHERE domain = ?`)
+	if s.resolveStmt, err = s.r.Prepare(`SELECT provider_id FROM provider_domains WHERE domain = ?`); err != nil {
+		return err
+	}
+	if s.getStmt, err = s.r.Prepare(fullProviderQuery + `?`); err != nil {
+		return err
+	}
+	s.byDomainStmt, err = s.r.Prepare(fullProviderQuery + `(SELECT provider_id FROM provider_domains WHERE domain = ?)`)
+	if err != nil {
+		return err
+	}
+	s.resolved, err = newResolveCache(context.Background(), s.r)
 	return err
 }
 
@@ -122,8 +135,11 @@ func classify(path string, err error) error {
 
 // Close releases the database.
 func (s *Store) Close() error {
-	if s.resolveStmt != nil {
-		s.resolveStmt.Close()
+	s.resolved.close()
+	for _, st := range []*sql.Stmt{s.resolveStmt, s.getStmt, s.byDomainStmt} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	var err error
 	if s.r != nil {
