@@ -28,6 +28,10 @@ type Store interface {
 	Delete(ctx context.Context, id int64) error
 	NameTaken(ctx context.Context, name string, id int64) (bool, error)
 	ProviderByExternalID(ctx context.Context, id string) (*data.Provider, error)
+	ProviderByDomains(ctx context.Context, domains []string) (*data.Provider, error)
+	mailclient.SubscriptionStore
+	Subscribe(ctx context.Context, source string) (*data.Subscription, error)
+	Unsubscribe(ctx context.Context) (int, error)
 	Domains(ctx context.Context) ([]data.DomainEntry, error)
 	SetDomain(ctx context.Context, old, domain string, providerID int64) error
 	DeleteDomain(ctx context.Context, domain string) error
@@ -54,6 +58,7 @@ type UI struct {
 	providers *providersView
 	domains   *domainsView
 	perms     *permissionsView
+	settings  *settingsView
 
 	jobs    sync.WaitGroup // background work not yet applied; tests wait on it
 	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -68,6 +73,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 	u.providers = newProvidersView(u)
 	u.domains = newDomainsView(u)
 	u.perms = newPermissionsView(u)
+	u.settings = newSettingsView(u)
 	return u
 }
 
@@ -81,13 +87,16 @@ func (u *UI) ShowMain() {
 	if u.store.Can(data.OpManageProviders) {
 		tabs.Append(container.NewTabItemWithIcon("Operation permissions", theme.AccountIcon(), u.perms.content))
 	}
+	tabs.Append(container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content))
 	tabs.SetTabLocation(container.TabLocationLeading)
 	u.win.SetContent(tabs)
 	prefs := u.app.Preferences()
 	u.win.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback("window.width", 1100)),
 		float32(prefs.FloatWithFallback("window.height", 720))))
+	ctx, stop := context.WithCancel(context.Background())
 	u.win.SetOnClosed(func() {
+		stop()
 		s := u.win.Canvas().Size()
 		prefs.SetFloat("window.width", float64(s.Width))
 		prefs.SetFloat("window.height", float64(s.Height))
@@ -95,6 +104,7 @@ func (u *UI) ShowMain() {
 	u.win.SetMaster()
 	u.win.Show()
 	u.reload()
+	u.followProviderList(ctx)
 }
 
 // reload reads providers, domains and users again and shows them.
@@ -103,6 +113,7 @@ func (u *UI) reload() {
 	u.providers.load()
 	u.domains.load()
 	u.perms.load()
+	u.settings.load()
 }
 
 // background runs work off the UI goroutine, then apply with its result on the UI goroutine.
@@ -128,6 +139,8 @@ func (u *UI) explain(action string, err error) string {
 	switch {
 	case errors.Is(err, data.ErrPermission):
 		return "You may not change email providers: that needs the “Manage email providers” operation."
+	case errors.Is(err, data.ErrManaged):
+		return "This provider comes from the subscribed provider list, so it can be changed only there."
 	case errors.Is(err, data.ErrConflict):
 		return "Someone changed this provider while you were editing it. Close the card and open it again to see their changes."
 	case errors.Is(err, data.ErrNotFound):

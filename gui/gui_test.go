@@ -406,3 +406,38 @@ func confirmTop(t *testing.T, u *UI) {
 	}
 	t.Fatal("no dialog with a confirming button is shown")
 }
+
+func TestSubscribedProviderListIsShownAndReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "m.db"), "ann")
+	list := filepath.Join(dir, "shared")
+	os.Mkdir(list, 0o700)
+	os.WriteFile(filepath.Join(list, "example.test.xml"), []byte(exampleClientConfig), 0o600)
+	u := newTestUI(t, s)
+
+	u.settings.source.SetText(list)
+	test.Tap(u.settings.subscribe)
+	u.jobs.Wait()
+	if !strings.Contains(u.settings.status.Text, "Following "+list) || !strings.Contains(u.settings.status.Text, "Last refreshed") {
+		t.Errorf("settings status = %q", u.settings.status.Text)
+	}
+	if n := u.providers.rows.len(); n != 1 {
+		t.Fatalf("grid rows = %d", n)
+	}
+	p := u.providers.rows.at(0)
+	if got := cellText(p, colName); got != "Example Test Mail (shared list)" {
+		t.Errorf("name cell = %q", got)
+	}
+	full, _ := s.Get(context.Background(), p.ID)
+	c := u.openCard(full)
+	if !c.readOnly || !c.name.Disabled() || c.save.Visible() {
+		t.Error("a provider from the shared list is editable")
+	}
+
+	os.WriteFile(filepath.Join(list, "example.test.xml"), []byte("<clientConfig"), 0o600)
+	test.Tap(u.settings.refresh)
+	u.jobs.Wait()
+	if !strings.Contains(u.settings.status.Text, "failed") || u.providers.rows.len() != 1 {
+		t.Errorf("after a broken refresh: status %q, rows %d (the last good copy must stay)", u.settings.status.Text, u.providers.rows.len())
+	}
+}

@@ -60,7 +60,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage(), errs: map[string]*widget.Label{}}
+	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage() || p.ManagedBy != "", errs: map[string]*widget.Label{}}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
@@ -119,7 +119,11 @@ func (c *providerCard) build() {
 	)
 	var top fyne.CanvasObject
 	if c.readOnly {
-		l := widget.NewLabel("You can look at this provider but not change it: changing email providers needs the “Manage email providers” operation.")
+		why := "You can look at this provider but not change it: changing email providers needs the “Manage email providers” operation."
+		if c.orig.ManagedBy != "" {
+			why = "This provider comes from the subscribed provider list (" + c.orig.ManagedBy + "), so it can be changed only there."
+		}
+		l := widget.NewLabel(why)
 		l.Wrapping = fyne.TextWrapWord
 		l.Importance = widget.WarningImportance
 		top = l

@@ -213,7 +213,8 @@ func (v *providersView) updateButtons() {
 	setEnabled(v.add, manage)
 	setEnabled(v.open, v.selected != 0)
 	setEnabled(v.copy, manage && v.selected != 0)
-	setEnabled(v.delete, manage && v.selected != 0)
+	p := v.rows.at(v.rows.rowOf(v.selected))
+	setEnabled(v.delete, manage && p != nil && p.ManagedBy == "")
 	setEnabled(v.importBtn, manage)
 	setEnabled(v.exportBtn, len(v.rows.all) > 0)
 }
