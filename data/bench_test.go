@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if seeded.dir != "" {
 		os.RemoveAll(seeded.dir)
 	}
+	if seededMessages.dir != "" {
+		os.RemoveAll(seededMessages.dir)
+	}
 	os.Exit(code)
 }
 

@@ -1,0 +1,317 @@
+package data
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Flags are the IMAP flags of a message.
+type Flags struct {
+	Seen     bool
+	Flagged  bool
+	Answered bool
+	Deleted  bool
+	Draft    bool
+	Keywords []string // other flags and keywords, as the server names them
+}
+
+// Message is a stored message without its body: what the message list shows.
+type Message struct {
+	ID            int64
+	FolderID      int64
+	UID           uint32
+	Date          time.Time // when the server received it (INTERNALDATE); orders the list
+	SentDate      time.Time // the Date header; zero when missing
+	Size          int64
+	Flags         Flags
+	Subject       string
+	FromName      string
+	FromAddr      string
+	To            string // the To and Cc recipients, "Name <addr>, ..."
+	MessageID     string
+	HasAttachment bool
+}
+
+// From returns the sender as the list shows it: the name, else the address.
+func (m *Message) From() string {
+	if m.FromName != "" {
+		return m.FromName
+	}
+	return m.FromAddr
+}
+
+// Cursor is a position in a message list, which is ordered by date then UID, newest first.
+// The zero Cursor is the start of the list.
+type Cursor struct {
+	Date time.Time
+	UID  uint32
+}
+
+// Cursor returns the position just after m, to read the next page from.
+func (m *Message) Cursor() Cursor { return Cursor{Date: m.Date, UID: m.UID} }
+
+// args returns the (date, uid) the next row must be below.
+func (c Cursor) args() (int64, int64) {
+	if c.Date.IsZero() && c.UID == 0 {
+		return math.MaxInt64, 0
+	}
+	return c.Date.Unix(), int64(c.UID)
+}
+
+// MaxPage is the most rows one page of a message list returns.
+const MaxPage = 1000
+
+const messageColumns = `m.id, m.folder_id, m.uid, m.date, m.sent_date, m.size, m.seen, m.flagged, m.answered,
+	m.deleted, m.draft, m.keywords, m.subject, m.from_name, m.from_addr, m.to_addrs, m.message_id, m.has_attachment`
+
+func scanMessage(sc scanner) (*Message, error) {
+	m := &Message{}
+	var date, sent int64
+	var keywords string
+	f := &m.Flags
+	if err := sc.Scan(&m.ID, &m.FolderID, &m.UID, &date, &sent, &m.Size, &f.Seen, &f.Flagged, &f.Answered, &f.Deleted,
+		&f.Draft, &keywords, &m.Subject, &m.FromName, &m.FromAddr, &m.To, &m.MessageID, &m.HasAttachment); err != nil {
+		return nil, err
+	}
+	m.Date = time.Unix(date, 0)
+	if sent != 0 {
+		m.SentDate = time.Unix(sent, 0)
+	}
+	m.Flags.Keywords = strings.Fields(keywords)
+	return m, nil
+}
+
+func collectMessages(rows *sql.Rows) ([]*Message, error) {
+	defer rows.Close()
+	var out []*Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ownedFolder is a condition on m.folder_id that only the acting user's folder ? meets.
+const ownedFolder = `m.folder_id = (SELECT f.id FROM folders f JOIN mailboxes b ON b.id = f.mailbox_id
+	WHERE f.id = ? AND b.owner = ?)`
+
+// MessagePage returns up to limit (at most MaxPage) messages of folder folderID after cursor,
+// newest first, leaving out those marked deleted. Fewer than limit rows mean the list ends
+// there; the next page starts at the last row's Cursor. Another user's folder has no messages.
+func (s *Store) MessagePage(ctx context.Context, folderID int64, after Cursor, limit int) ([]*Message, error) {
+	date, uid := after.args()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
+		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?) ORDER BY m.date DESC, m.uid DESC LIMIT ?`,
+		folderID, s.user, date, uid, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("page of folder %d: %w", folderID, err)
+	}
+	out, err := collectMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("page of folder %d: %w", folderID, err)
+	}
+	return out, nil
+}
+
+func pageLimit(n int) int {
+	if n <= 0 || n > MaxPage {
+		return MaxPage
+	}
+	return n
+}
+
+// SearchMessages returns up to limit messages of folder folderID whose subject, sender,
+// recipients or cached body contain every word of query (each as a word prefix, ignoring
+// case and accents), after cursor, newest first. A query without words finds nothing.
+func (s *Store) SearchMessages(ctx context.Context, folderID int64, query string, after Cursor, limit int) ([]*Message, error) {
+	match := MatchExpression(query)
+	if match == "" {
+		return nil, nil
+	}
+	date, uid := after.args()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
+		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?)
+		AND m.id IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ?)
+		ORDER BY m.date DESC, m.uid DESC LIMIT ?`, folderID, s.user, date, uid, match, pageLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
+	}
+	out, err := collectMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
+	}
+	return out, nil
+}
+
+// MatchExpression turns what a person typed into a full-text MATCH expression: every word
+// must occur as a prefix. Punctuation separates words and operators lose their meaning, so
+// no input is a syntax error. It returns "" when query has no words.
+func MatchExpression(query string) string {
+	words := strings.FieldsFunc(query, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range words {
+		words[i] = `"` + w + `*"`
+	}
+	return strings.Join(words, " ")
+}
+
+// Message returns the acting user's stored message id, or ErrNotFound.
+func (s *Store) Message(ctx context.Context, id int64) (*Message, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m
+		JOIN folders f ON f.id = m.folder_id JOIN mailboxes b ON b.id = f.mailbox_id WHERE m.id = ? AND b.owner = ?`, id, s.user))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// StoreMessages writes msgs (new or known, by UID) into folder folderID and records that
+// every message up to fetchedUID is stored, all in one transaction: a sync interrupted
+// between two calls leaves a consistent folder that the next sync continues from.
+func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Message, fetchedUID uint32) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`INSERT INTO messages (folder_id, uid, date, sent_date, size, seen, flagged, answered,
+			deleted, draft, keywords, subject, from_name, from_addr, to_addrs, message_id, has_attachment)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (folder_id, uid) DO UPDATE SET seen = excluded.seen, flagged = excluded.flagged,
+			answered = excluded.answered, deleted = excluded.deleted, draft = excluded.draft, keywords = excluded.keywords`)
+		if err != nil {
+			return fmt.Errorf("store messages: %w", err)
+		}
+		defer st.Close()
+		for _, m := range msgs {
+			var sent int64
+			if !m.SentDate.IsZero() {
+				sent = m.SentDate.Unix()
+			}
+			f := m.Flags
+			if _, err := st.Exec(folderID, m.UID, m.Date.Unix(), sent, m.Size, f.Seen, f.Flagged, f.Answered, f.Deleted,
+				f.Draft, strings.Join(f.Keywords, " "), m.Subject, m.FromName, m.FromAddr, m.To, m.MessageID, m.HasAttachment); err != nil {
+				return fmt.Errorf("store message %d: %w", m.UID, err)
+			}
+		}
+		_, err = tx.Exec(`UPDATE folders SET fetched_uid = max(fetched_uid, ?) WHERE id = ?`, fetchedUID, folderID)
+		if err != nil {
+			return fmt.Errorf("store messages: %w", err)
+		}
+		return nil
+	})
+}
+
+// FlagUpdate is the flags the server reports for one message.
+type FlagUpdate struct {
+	UID   uint32
+	Flags Flags
+}
+
+// UpdateFlags sets the flags of the stored messages of folder folderID that ups name, in
+// one transaction; UIDs not stored are ignored.
+func (s *Store) UpdateFlags(ctx context.Context, folderID int64, ups []FlagUpdate) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`UPDATE messages SET seen = ?, flagged = ?, answered = ?, deleted = ?, draft = ?, keywords = ?
+			WHERE folder_id = ? AND uid = ?`)
+		if err != nil {
+			return fmt.Errorf("update flags: %w", err)
+		}
+		defer st.Close()
+		for _, u := range ups {
+			f := u.Flags
+			if _, err := st.Exec(f.Seen, f.Flagged, f.Answered, f.Deleted, f.Draft, strings.Join(f.Keywords, " "), folderID, u.UID); err != nil {
+				return fmt.Errorf("update flags of %d: %w", u.UID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetFlags sets the flags of the stored message id; the server is not told. It fails with
+// ErrNotFound.
+func (s *Store) SetFlags(ctx context.Context, id int64, f Flags) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE messages SET seen = ?, flagged = ?, answered = ?, deleted = ?, draft = ?, keywords = ?
+			WHERE id = ?`, f.Seen, f.Flagged, f.Answered, f.Deleted, f.Draft, strings.Join(f.Keywords, " "), id)
+		if err != nil {
+			return fmt.Errorf("set flags of message %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("message %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// MessageUIDs returns the UIDs of every stored message of folder folderID, ascending.
+func (s *Store) MessageUIDs(ctx context.Context, folderID int64) ([]uint32, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT uid FROM messages WHERE folder_id = ? ORDER BY uid`, folderID)
+	if err != nil {
+		return nil, fmt.Errorf("uids of folder %d: %w", folderID, err)
+	}
+	defer rows.Close()
+	var out []uint32
+	for rows.Next() {
+		var u uint32
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("uids of folder %d: %w", folderID, err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// RemoveMessages deletes the stored messages of folder folderID with the given UIDs (the
+// server expunged them), with their bodies, in one transaction.
+func (s *Store) RemoveMessages(ctx context.Context, folderID int64, uids []uint32) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`DELETE FROM messages WHERE folder_id = ? AND uid = ?`)
+		if err != nil {
+			return fmt.Errorf("remove messages: %w", err)
+		}
+		defer st.Close()
+		for _, u := range uids {
+			if _, err := st.Exec(folderID, u); err != nil {
+				return fmt.Errorf("remove message %d: %w", u, err)
+			}
+		}
+		return nil
+	})
+}
+
+// MessageBody returns the cached body of message id and whether it was cut short, or
+// ErrNotFound when it has not been fetched.
+func (s *Store) MessageBody(ctx context.Context, id int64) ([]byte, bool, error) {
+	var raw []byte
+	var truncated bool
+	err := s.r.QueryRowContext(ctx, `SELECT raw, truncated FROM message_bodies WHERE message_id = ?`, id).Scan(&raw, &truncated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("body of message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("body of message %d: %w", id, err)
+	}
+	return raw, truncated, nil
+}
+
+// SaveMessageBody caches the body of message id, and text, its readable text, for search.
+func (s *Store) SaveMessageBody(ctx context.Context, id int64, raw []byte, truncated bool, text string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT OR REPLACE INTO message_bodies (message_id, raw, truncated, fetched_at) VALUES (?, ?, ?, ?)`,
+			id, raw, truncated, s.stamp()); err != nil {
+			return fmt.Errorf("save body of message %d: %w", id, err)
+		}
+		if _, err := tx.Exec(`UPDATE messages_fts SET body = ? WHERE docid = ?`, text, id); err != nil {
+			return fmt.Errorf("index body of message %d: %w", id, err)
+		}
+		return nil
+	})
+}
