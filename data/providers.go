@@ -136,6 +136,10 @@ type Provider struct {
 	CreatedAt   time.Time
 	UpdatedBy   string
 	UpdatedAt   time.Time
+
+	// ServerSavesSent is "The server saves sent messages" (as Gmail does): Mailroom then does
+	// not append its own copy of a sent message to the Sent folder, so it is never doubled.
+	ServerSavesSent bool
 }
 
 // NewProvider returns a card with the usual defaults: IMAP over SSL on 993, SMTP over SSL on
@@ -231,7 +235,8 @@ func normalizeDomains(v *ValidationError, in []string) []string {
 
 const providerColumns = `p.id, p.name, p.imap_enabled, p.imap_host, p.imap_port, p.imap_security,
 	p.smtp_enabled, p.smtp_host, p.smtp_port, p.smtp_security, p.smtp_timeout, p.login_rule,
-	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id, p.managed_by`
+	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id, p.managed_by,
+	p.server_saves_sent`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -241,7 +246,7 @@ func scanProvider(sc scanner, extra ...any) (*Provider, error) {
 	var externalID, managedBy sql.NullString
 	dest := append([]any{&p.ID, &p.Name, &p.IMAPEnabled, &p.IMAP.Host, &p.IMAP.Port, &p.IMAP.Security,
 		&p.SMTPEnabled, &p.SMTP.Host, &p.SMTP.Port, &p.SMTP.Security, &p.SMTPTimeout, &p.LoginRule,
-		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID, &managedBy}, extra...)
+		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID, &managedBy, &p.ServerSavesSent}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -403,11 +408,11 @@ func (s *Store) writeProvider(tx *sql.Tx, p *Provider) error {
 	now := s.stamp()
 	args := []any{p.Name, nameKey(p.Name), p.IMAPEnabled, p.IMAP.Host, p.IMAP.Port, p.IMAP.Security,
 		p.SMTPEnabled, p.SMTP.Host, p.SMTP.Port, p.SMTP.Security, p.SMTPTimeout, p.LoginRule, nullBlob(p.Logo), s.user, now,
-		nullText(p.ExternalID)}
+		nullText(p.ExternalID), p.ServerSavesSent}
 	if p.ID == 0 {
 		res, err := tx.Exec(`INSERT INTO providers (name, name_key, imap_enabled, imap_host, imap_port, imap_security,
 			smtp_enabled, smtp_host, smtp_port, smtp_security, smtp_timeout, login_rule, logo, updated_by, updated_at,
-			external_id, created_by, created_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, append(args, s.user, now)...)
+			external_id, server_saves_sent, created_by, created_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, append(args, s.user, now)...)
 		if err != nil {
 			return fmt.Errorf("insert provider: %w", err)
 		}
@@ -416,7 +421,7 @@ func (s *Store) writeProvider(tx *sql.Tx, p *Provider) error {
 	} else {
 		res, err := tx.Exec(`UPDATE providers SET name=?, name_key=?, imap_enabled=?, imap_host=?, imap_port=?, imap_security=?,
 			smtp_enabled=?, smtp_host=?, smtp_port=?, smtp_security=?, smtp_timeout=?, login_rule=?, logo=?, updated_by=?, updated_at=?,
-			external_id=?, version = version + 1 WHERE id = ? AND version = ?`, append(args, p.ID, p.Version)...)
+			external_id=?, server_saves_sent=?, version = version + 1 WHERE id = ? AND version = ?`, append(args, p.ID, p.Version)...)
 		if err != nil {
 			return fmt.Errorf("update provider: %w", err)
 		}
