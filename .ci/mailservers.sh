@@ -285,7 +285,10 @@ smtpd_sasl_path = $dir/dovecot/run/auth-postfix
 smtpd_sasl_auth_enable = yes
 smtpd_client_restrictions = permit_sasl_authenticated, reject
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject
+# rejected@example.test is refused at RCPT (554) so tests can meet a permanent refusal.
+smtpd_recipient_restrictions = check_recipient_access inline:{ rejected@example.test=REJECT }, permit_sasl_authenticated, reject
+# 50 MB (below mailbox_size_limit) instead of 10 MB: the send benchmark mails a 25 MB attachment (34 MB encoded).
+message_size_limit = 50000000
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000

@@ -43,8 +43,27 @@ func explainCause(err error) string {
 		se  *ServerError
 		dns *net.DNSError
 		ne  net.Error
+		ae  *AttachmentError
+		sz  *SizeError
+		re  *RecipientError
+		ve  *data.ValidationError
 	)
 	switch {
+	case errors.As(err, &ve):
+		return explainValidation(ve)
+	case errors.As(err, &ae):
+		return ae.sentence()
+	case errors.As(err, &sz):
+		return sz.sentence()
+	case errors.As(err, &re):
+		return explainRecipients(err)
+	case errors.Is(err, ErrOutcomeUnknown):
+		return "The connection broke after the whole message was sent but before the server confirmed it, " +
+			"so it may have been sent. Check your Sent folder and the recipients before sending it again."
+	case errors.Is(err, ErrNoSentFolder):
+		return "The mail server has no Sent folder. Create a folder named Sent."
+	case errors.Is(err, ErrEmptySubject):
+		return "The message has no subject."
 	case errors.As(err, &pnd):
 		return "The mailbox was removed, but its password could not be deleted from the keyring. " + explainCause(pnd.Err)
 	case errors.Is(err, context.Canceled):
@@ -89,6 +108,38 @@ func explainCause(err error) string {
 		return "The server did not answer in time. It may be down, or the port may be wrong."
 	}
 	return "The connection failed: " + err.Error()
+}
+
+// explainValidation joins the messages of every field.
+func explainValidation(v *data.ValidationError) string {
+	parts := make([]string, len(v.Fields))
+	for i, f := range v.Fields {
+		parts[i] = sentence(f.Msg)
+	}
+	return strings.Join(parts, " ")
+}
+
+// explainRecipients names every refused recipient with the server's words.
+func explainRecipients(err error) string {
+	var parts []string
+	collect := func(e error) {
+		var re *RecipientError
+		if errors.As(e, &re) {
+			parts = append(parts, fmt.Sprintf("%s (“%s”)", re.Addr, strings.TrimSpace(re.Err.Text)))
+		}
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				collect(x)
+			}
+			break
+		}
+	}
+	if len(parts) == 0 {
+		collect(err)
+	}
+	return "The server refused these recipients: " + strings.Join(parts, "; ") + ". Correct the addresses and send again."
 }
 
 func explainUntrusted(e *UntrustedCertError) string {
