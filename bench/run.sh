@@ -19,5 +19,6 @@ echo
 echo "== ratios (lower is better)"
 ratio "$OUT/gui.txt" BenchmarkFilter BenchmarkFilterBaseline "grid filter, 10k providers (goal 2 ms)"
 ratio "$OUT/gui.txt" BenchmarkBindRow BenchmarkBindRowBaseline "grid row binding"
-ratio "$OUT/data.txt" BenchmarkResolveProvider BenchmarkResolveBaselineRawLookup "ResolveProvider (goal 20 us)"
+ratio "$OUT/data.txt" BenchmarkResolveProvider/exact BenchmarkResolveBaselineRawLookup "ResolveProvider, repeat (goal 20 us)"
+ratio "$OUT/data.txt" BenchmarkResolveProviderCold BenchmarkResolveBaselineRawLookup "ResolveProvider, cache miss"
 bash bench/startup.sh

@@ -339,6 +339,9 @@ func (s *Store) DeleteMailbox(ctx context.Context, id int64) (*Mailbox, error) {
 		if _, err := tx.Exec(`DELETE FROM mailboxes WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete mailbox %d: %w", id, err)
 		}
+		if err := deleteUnusedPersonal(tx, m.ProviderID, s.user); err != nil {
+			return err
+		}
 		if m.IsDefault {
 			if _, err := tx.Exec(`UPDATE mailboxes SET is_default = 1 WHERE id =
 				(SELECT min(id) FROM mailboxes WHERE owner = ?)`, s.user); err != nil {

@@ -290,12 +290,13 @@ func scanFullProvider(sc scanner) (*Provider, error) {
 	return p, nil
 }
 
-// List returns every provider ordered by name, with domains but without logos (see Logo).
+// List returns every provider of the list ordered by name, with domains but without logos
+// (see Logo); settings kept for one person's mailbox (SavePersonalProvider) are not listed.
 func (s *Store) List(ctx context.Context) ([]*Provider, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+providerColumns+`,
 		(SELECT group_concat(domain, ' ') FROM provider_domains d WHERE d.provider_id = p.id),
 		p.logo IS NOT NULL
-		FROM providers p ORDER BY p.name_key`)
+		FROM providers p WHERE p.owner IS NULL ORDER BY p.name_key`)
 	if err != nil {
 		return nil, fmt.Errorf("list providers: %w", err)
 	}

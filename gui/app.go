@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -38,7 +39,7 @@ type Store interface {
 	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
 	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
 	SetDefaultMailbox(ctx context.Context, id int64) error
-	mailclient.MailboxStore
+	mailclient.OwnSettingsStore
 	Users(ctx context.Context) ([]data.User, error)
 	Grant(ctx context.Context, user, op string) error
 	Revoke(ctx context.Context, user, op string) error
@@ -60,6 +61,9 @@ type UI struct {
 	perms     *permissionsView
 	settings  *settingsView
 
+	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
+	typingPause time.Duration          // how long typing must pause before a search starts
+
 	jobs    sync.WaitGroup // background work not yet applied; tests wait on it
 	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
 }
@@ -67,7 +71,8 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log}
+	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond}
+	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
 	u.mailboxes = newMailboxesView(u)
 	u.providers = newProvidersView(u)

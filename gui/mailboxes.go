@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -28,10 +29,12 @@ type mailboxesView struct {
 	empty    fyne.CanvasObject
 	content  fyne.CanvasObject
 	selected int64
+	logos    *logoCache
 }
 
 func newMailboxesView(u *UI) *mailboxesView {
 	v := &mailboxesView{ui: u}
+	v.logos = newLogoCache(u, func() { v.rows.Refresh() })
 	v.add = widget.NewButtonWithIcon("New mailbox", theme.ContentAddIcon(), func() { u.openMailbox(nil) })
 	v.test = widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), v.testSelected)
 	v.edit = widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), v.editSelected)
@@ -56,8 +59,18 @@ func (v *mailboxesView) createRow() fyne.CanvasObject {
 	detail := widget.NewLabel("")
 	state := widget.NewLabel("")
 	state.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.MailComposeIcon()), nil,
-		container.NewGridWithColumns(3, title, detail, state))
+	logo := canvas.NewImageFromResource(theme.MailComposeIcon())
+	logo.FillMode = canvas.ImageFillContain
+	logo.SetMinSize(fyne.NewSize(28, 28))
+	return container.NewBorder(nil, nil, logo, nil, container.NewGridWithColumns(3, title, detail, state))
+}
+
+// logo returns the logo of provider id, or a mail icon while it loads or when there is none.
+func (v *mailboxesView) logo(id int64) fyne.Resource {
+	if r := v.logos.get(id); r != nil {
+		return r
+	}
+	return theme.MailComposeIcon()
 }
 
 func (v *mailboxesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -65,7 +78,12 @@ func (v *mailboxesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	m := v.list[id]
-	grid := o.(*fyne.Container).Objects[0].(*fyne.Container)
+	row := o.(*fyne.Container)
+	grid := row.Objects[0].(*fyne.Container)
+	if img, logo := row.Objects[1].(*canvas.Image), v.logo(m.ProviderID); img.Resource != logo {
+		img.Resource = logo
+		img.Refresh()
+	}
 	title := m.Address
 	if m.IsDefault {
 		title += "  (sends by default)"
@@ -121,6 +139,7 @@ func (v *mailboxesView) load() {
 			return
 		}
 		v.list = list
+		v.logos.reset()
 		if len(list) > 0 {
 			v.empty.Hide()
 		} else {

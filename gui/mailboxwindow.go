@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -34,7 +35,10 @@ type mailboxWindow struct {
 	providerPick                               *widget.Select
 	providerHint                               *widget.Label
 	providers                                  []*data.Provider
-	provider                                   *data.Provider
+	provider                                   *data.Provider // ID 0: settings found by discovery, saved with the mailbox
+	found                                      *mailclient.Discovery
+	useFound, addFound                         *widget.Button
+	stopDiscovery                              func()
 
 	steps      *stepPanel
 	result     *widget.Label
@@ -103,6 +107,11 @@ func (w *mailboxWindow) build() {
 	w.providerHint = widget.NewLabel("")
 	w.providerHint.Wrapping = fyne.TextWrapWord
 	w.providerHint.Hide()
+	w.useFound = widget.NewButtonWithIcon("Use these settings", theme.ConfirmIcon(), w.useDiscovered)
+	w.useFound.Importance = widget.HighImportance
+	w.useFound.Hide()
+	w.addFound = widget.NewButtonWithIcon("Add to the provider list", theme.ContentAddIcon(), w.addDiscovered)
+	w.addFound.Hide()
 	change := widget.NewButton("Change…", func() { w.providerPick.Show() })
 	change.Importance = widget.LowImportance
 
@@ -124,7 +133,8 @@ func (w *mailboxWindow) build() {
 		widget.NewLabel("Email address"), w.field(w.address, data.FieldAddress),
 		widget.NewLabel("Password"), w.field(w.password, fieldPassword),
 		widget.NewLabel("Provider"), w.field(container.NewVBox(
-			container.NewBorder(nil, nil, w.providerLogo, change, w.providerName), w.providerHint, w.providerPick), data.FieldProvider),
+			container.NewBorder(nil, nil, w.providerLogo, change, w.providerName), w.providerHint,
+			container.NewHBox(w.useFound, w.addFound), w.providerPick), data.FieldProvider),
 		widget.NewLabel("Login"), w.field(w.login, data.FieldLogin),
 		widget.NewLabel("Sender name"), w.field(w.sender, data.FieldSenderName),
 		widget.NewLabel("Signature"), w.field(w.signature, data.FieldSignature),
@@ -185,18 +195,148 @@ func (w *mailboxWindow) resolve() {
 	if err != nil {
 		return // said on Test or Save, not while typing
 	}
+	w.cancelDiscovery()
 	res, err := w.ui.store.ResolveProvider(context.Background(), w.address.Text)
 	if err != nil {
 		w.setProvider(nil)
 		w.providerName.SetText("Unknown provider")
-		w.providerHint.SetText(fmt.Sprintf("No email provider is known for %s. Choose the provider of this mailbox below.", data.DisplayDomain(domain)))
-		w.providerHint.Show()
-		w.providerPick.Show()
+		w.providerPick.Hide()
+		w.showHint(fmt.Sprintf("No provider in the list serves %s. Looking for its settings…", data.DisplayDomain(domain)))
+		w.discoverSoon(w.address.Text)
 		return
 	}
 	w.providerHint.Hide()
 	w.providerPick.Hide()
 	w.setProvider(res.Provider)
+}
+
+func (w *mailboxWindow) showHint(msg string) {
+	w.providerHint.SetText(msg)
+	w.providerHint.Show()
+}
+
+// cancelDiscovery stops a search for settings that the typing has made useless.
+func (w *mailboxWindow) cancelDiscovery() {
+	if w.stopDiscovery != nil {
+		w.stopDiscovery()
+		w.stopDiscovery = nil
+	}
+	w.found = nil
+	w.useFound.Hide()
+	w.addFound.Hide()
+}
+
+// discoverSoon searches for the settings of address once the person stops typing.
+func (w *mailboxWindow) discoverSoon(address string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w.ui.jobs.Add(1) // until the search starts or is called off
+	var once sync.Once
+	settled := func() { once.Do(w.ui.jobs.Done) }
+	timer := time.AfterFunc(w.ui.typingPause, func() {
+		fyne.Do(func() {
+			w.ui.applyMu.Lock()
+			defer w.ui.applyMu.Unlock()
+			defer settled()
+			if ctx.Err() == nil {
+				w.discover(ctx, address)
+			}
+		})
+	})
+	w.stopDiscovery = func() {
+		if timer.Stop() {
+			settled()
+		}
+		cancel()
+	}
+}
+
+// discover asks the autoconfig sources for address's settings and shows what was found,
+// and where, for the person to confirm.
+func (w *mailboxWindow) discover(ctx context.Context, address string) {
+	var found *mailclient.Discovery
+	w.ui.background(func(context.Context) error {
+		var err error
+		found, err = w.ui.discoverer.Discover(ctx, address, nil)
+		return err
+	}, func(err error) {
+		if ctx.Err() != nil || w.address.Text != address {
+			return // the address changed meanwhile
+		}
+		if err != nil {
+			w.ui.log.Info("discovery", "err", err)
+			w.showHint(mailclient.DiscoveryMessage(err) + " Or choose the provider below.")
+			w.providerPick.Show()
+			return
+		}
+		w.found = found
+		p := found.Provider
+		w.showHint(fmt.Sprintf("Found settings for %s (%s):\nincoming %s, %s; outgoing %s, %s.\nUse them only if they look right.",
+			data.DisplayDomain(found.Domain), sourceTitle(found), p.IMAP.Address(), p.IMAP.Security.Title(),
+			p.SMTP.Address(), p.SMTP.Security.Title()))
+		w.useFound.Show()
+		w.addFound.Hidden = !w.ui.canManage()
+		w.addFound.Refresh()
+	})
+}
+
+// sourceTitle says in a few words where discovered settings came from.
+func sourceTitle(d *mailclient.Discovery) string {
+	src := d.Source
+	via := ""
+	if rest, ok := strings.CutPrefix(src, "mx+"); ok {
+		src, via = rest, " for its mail server "+d.MXHost
+	}
+	switch src {
+	case mailclient.SourceDomains:
+		return "from the provider list" + via
+	case mailclient.SourceAutoconfig, "well-known":
+		return "from the domain's own configuration server" + via + ", " + d.URL
+	}
+	return "from Thunderbird's database of providers" + via + ", " + d.URL
+}
+
+// useDiscovered takes the found settings for this mailbox; they are saved with it.
+func (w *mailboxWindow) useDiscovered() {
+	if w.found == nil {
+		return
+	}
+	p := *w.found.Provider
+	p.ID = 0
+	if p.Name == "" {
+		p.Name = data.DisplayDomain(w.found.Domain)
+	}
+	w.setProvider(&p)
+	w.useFound.Hide()
+	w.addFound.Hide()
+	w.showHint("These settings will be kept with this mailbox.")
+	w.changed(data.FieldProvider)
+}
+
+// addDiscovered adds the found settings to the provider list, for everyone.
+func (w *mailboxWindow) addDiscovered() {
+	found := w.found
+	if found == nil {
+		return
+	}
+	var saved *data.Provider
+	w.ui.background(func(ctx context.Context) error {
+		var err error
+		saved, err = mailclient.AddDiscovered(ctx, w.ui.store, found)
+		return err
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Warn("add discovered provider", "err", err)
+			w.showHint(mailclient.AddDiscoveredMessage(err))
+			return
+		}
+		w.setProvider(saved)
+		w.useFound.Hide()
+		w.addFound.Hide()
+		w.showHint("Added to the provider list.")
+		w.changed(data.FieldProvider)
+		w.loadProviders()
+		w.ui.reload()
+	})
 }
 
 func (w *mailboxWindow) providerPicked(name string) {
@@ -286,6 +426,9 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 				errs[f.Field] = f.Msg
 			}
 		}
+	}
+	if w.provider != nil && w.provider.ID == 0 {
+		delete(errs, data.FieldProvider) // found settings, saved with the mailbox
 	}
 	for field := range w.errs {
 		w.setError(field, errs[field])
@@ -478,7 +621,11 @@ func (w *mailboxWindow) saveWithoutTest() {
 // store saves m (and its password, when one was typed) and closes the window. When the
 // keyring is not available it offers to keep the password for this session only.
 func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
+	found := w.provider
 	w.ui.background(func(ctx context.Context) error {
+		if w.orig == nil && found != nil && found.ID == 0 {
+			return mailclient.SaveNewMailboxWithOwnSettings(ctx, w.ui.store, secrets, m, found, password, pins)
+		}
 		if w.orig == nil {
 			return mailclient.SaveNewMailbox(ctx, w.ui.store, secrets, m, password, pins)
 		}
@@ -534,6 +681,7 @@ func (w *mailboxWindow) close() {
 	if w.cancelTest != nil {
 		w.cancelTest()
 	}
+	w.cancelDiscovery()
 	if !w.dirty {
 		w.win.Close()
 		return

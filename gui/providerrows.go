@@ -136,9 +136,6 @@ func sortKey(p *data.Provider, col int) string {
 func cellText(p *data.Provider, col int) string {
 	switch col {
 	case colName:
-		if p.ManagedBy != "" {
-			return p.Name + " (shared list)"
-		}
 		return p.Name
 	case colIncoming:
 		if !p.IMAPEnabled {

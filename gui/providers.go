@@ -32,11 +32,12 @@ type providersView struct {
 	content   fyne.CanvasObject
 
 	selected int64 // provider id of the selected row, 0 for none
-	logos    map[int64]fyne.Resource
+	logos    *logoCache
 }
 
 func newProvidersView(u *UI) *providersView {
-	v := &providersView{ui: u, rows: newProviderRows(nil), logos: map[int64]fyne.Resource{}}
+	v := &providersView{ui: u, rows: newProviderRows(nil)}
+	v.logos = newLogoCache(u, func() { v.table.Refresh() })
 	v.filter = widget.NewEntry()
 	v.filter.SetPlaceHolder("Filter by name, host or domain")
 	v.filter.OnChanged = func(q string) {
@@ -118,29 +119,12 @@ func (v *providersView) updateHeader(id widget.TableCellID, o fyne.CanvasObject)
 	}
 }
 
-// logo returns the thumbnail of p, loading it in the background the first time.
+// logo returns the thumbnail of p, or nil while it loads or when there is none.
 func (v *providersView) logo(p *data.Provider) fyne.Resource {
 	if p.Logo == nil {
 		return nil
 	}
-	if r, ok := v.logos[p.ID]; ok {
-		return r
-	}
-	v.logos[p.ID] = nil // loading
-	id := p.ID
-	var img []byte
-	v.ui.background(func(ctx context.Context) error {
-		var err error
-		img, err = v.ui.store.Logo(ctx, id)
-		return err
-	}, func(err error) {
-		if err != nil || img == nil {
-			return
-		}
-		v.logos[id] = fyne.NewStaticResource(fmt.Sprintf("logo-%d.png", id), img)
-		v.table.Refresh()
-	})
-	return nil
+	return v.logos.get(p.ID)
 }
 
 // load reads the providers from the store and shows them, keeping filter and selection.
@@ -167,8 +151,9 @@ func (v *providersView) show(list []*data.Provider) {
 		v.rows.resort()
 	}
 	v.rows.filter(v.filter.Text)
-	v.logos = map[int64]fyne.Resource{}
+	v.logos.reset()
 	v.ui.updateBanner(v.banner)
+	v.noteShared(list)
 	v.refresh()
 }
 
@@ -227,6 +212,27 @@ func setEnabled(w fyne.Disableable, on bool) {
 	}
 }
 
+// noteShared says, above the grid, which providers come from the shared list and so open
+// read-only; the banner of a user without the operation says more and stays.
+func (v *providersView) noteShared(list []*data.Provider) {
+	shared, source := 0, ""
+	for _, p := range list {
+		if p.ManagedBy != "" {
+			shared, source = shared+1, p.ManagedBy
+		}
+	}
+	if shared == 0 || !v.ui.canManage() {
+		return
+	}
+	what := fmt.Sprintf("%s of %d come", plural(shared, "provider"), len(list))
+	if shared == len(list) {
+		what = "All providers come"
+	}
+	v.banner.SetText(what + " from the shared provider list at " + source + " and can be changed only there (Settings).")
+	v.banner.Importance = widget.MediumImportance
+	v.banner.Show()
+}
+
 // newBanner makes the line that tells a user without the operation why everything is read-only.
 func newBanner() *widget.Label {
 	l := widget.NewLabel("")
@@ -238,6 +244,7 @@ func newBanner() *widget.Label {
 
 // updateBanner shows or hides b by whether the user may manage providers.
 func (u *UI) updateBanner(b *widget.Label) {
+	b.Importance = widget.WarningImportance
 	if u.canManage() {
 		b.Hide()
 		return

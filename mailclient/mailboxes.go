@@ -159,3 +159,28 @@ func RemoveMailbox(ctx context.Context, store MailboxStore, secrets SecretStore,
 	}
 	return m, nil
 }
+
+// OwnSettingsStore keeps settings found for one person's mailbox outside the provider list;
+// *data.Store has it.
+type OwnSettingsStore interface {
+	MailboxStore
+	SavePersonalProvider(ctx context.Context, p *data.Provider, address string) error
+	DeletePersonalProvider(ctx context.Context, id int64) error
+}
+
+// SaveNewMailboxWithOwnSettings saves p (settings found by discovery, not on the list) for
+// this mailbox only, then the mailbox as SaveNewMailbox does; on failure neither is kept.
+func SaveNewMailboxWithOwnSettings(ctx context.Context, store OwnSettingsStore, secrets SecretStore, m *data.Mailbox, p *data.Provider, password string, pins []*data.CertPin) error {
+	own := *p
+	if err := store.SavePersonalProvider(ctx, &own, m.Address); err != nil {
+		return fmt.Errorf("save settings of %s: %w", m.Address, err)
+	}
+	m.ProviderID = own.ID
+	if err := SaveNewMailbox(ctx, store, secrets, m, password, pins); err != nil {
+		if derr := store.DeletePersonalProvider(context.WithoutCancel(ctx), own.ID); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return err
+	}
+	return nil
+}
