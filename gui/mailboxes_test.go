@@ -134,6 +134,19 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 		t.Errorf("Mailboxes list shows %d rows", u.mailboxes.rows.Length())
 	}
 
+	// Edit: a new sender name, the saved password kept; Save tests again with it.
+	e := u.openMailbox(list[0])
+	if !e.address.Disabled() || e.password.Text != "" {
+		t.Errorf("edit window: address editable %v, password shown %q", !e.address.Disabled(), e.password.Text)
+	}
+	e.sender.SetText("Ann E.")
+	test.Tap(e.save)
+	u.jobs.Wait()
+	again, _ := s.Mailboxes(context.Background())
+	if again[0].SenderName != "Ann E." || again[0].State != data.MailboxOK || again[0].KeyringRef != list[0].KeyringRef {
+		t.Errorf("after editing: %+v (%q)", again[0], e.result.Text)
+	}
+
 	u.mailboxes.selected = list[0].ID
 	u.mailboxes.updateButtons()
 	test.Tap(u.mailboxes.remove)
