@@ -22,3 +22,4 @@ ratio "$OUT/gui.txt" BenchmarkBindRow BenchmarkBindRowBaseline "grid row binding
 ratio "$OUT/data.txt" BenchmarkResolveProvider/exact BenchmarkResolveBaselineRawLookup "ResolveProvider, repeat (goal 20 us)"
 ratio "$OUT/data.txt" BenchmarkResolveProviderCold BenchmarkResolveBaselineRawLookup "ResolveProvider, cache miss"
 bash bench/startup.sh
+bash bench/send.sh

@@ -8,13 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"mime"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
+	"github.com/emersion/go-message"
+	gmail "github.com/emersion/go-message/mail"
 
 	"mailroom/data"
 )
@@ -172,65 +172,163 @@ func NewMessageID(from string) string {
 	return "<" + strings.ToLower(base32.StdEncoding.EncodeToString(b)) + "@" + domain + ">"
 }
 
-// BuildMessage writes o as a MIME message: UTF-8 text, encoded headers, Message-ID, Date,
-// threading headers and the attachments, which are read from disk only when the message is
-// written (WriteTo), never held in memory whole. Bcc goes to no header.
-func BuildMessage(o *OutMessage) (*gomail.Msg, error) {
-	m := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP))
-	m.FromMailAddress(&mail.Address{Name: o.From.Name, Address: o.From.Addr})
-	if len(o.To) > 0 {
-		m.ToMailAddress(mailAddresses(o.To)...)
-	}
-	if len(o.Cc) > 0 {
-		m.CcMailAddress(mailAddresses(o.Cc)...)
-	}
-	m.Subject(o.Subject)
-	m.SetMessageIDWithValue(strings.Trim(o.MessageID, "<>"))
-	m.SetDateWithValue(o.Date)
-	if o.InReplyTo != "" {
-		m.SetGenHeaderPreformatted(gomail.HeaderInReplyTo, o.InReplyTo)
-	}
-	if len(o.References) > 0 {
-		m.SetGenHeaderPreformatted(gomail.HeaderReferences, strings.Join(o.References, "\r\n "))
-	}
-	m.SetUserAgent("Mailroom")
-	m.SetBodyString(gomail.TypeTextPlain, o.Body)
+// Message is a MIME message ready to be written, as often as needed (measured, sent, copied
+// to Sent): every write gives the same bytes, its attachments read from disk a buffer at a
+// time each time, never held in memory whole.
+type Message struct {
+	header   message.Header // the top-level header, boundary included
+	body     string
+	attached []string
+}
+
+// BuildMessage makes o a MIME message: UTF-8 text as quoted-printable, headers encoded
+// (RFC 2047) and folded, Message-ID, Date, the threading headers and the attachments as
+// base64 parts. Bcc goes to no header. It fails with an *AttachmentError when an attachment
+// cannot be read now.
+func BuildMessage(o *OutMessage) (*Message, error) {
 	for _, p := range o.Attachments {
 		if err := CheckAttachment(p); err != nil {
 			return nil, err
 		}
-		var opts []gomail.FileOption
-		if ct := mime.TypeByExtension(filepath.Ext(p)); ct != "" {
-			opts = append(opts, gomail.WithFileContentType(gomail.ContentType(ct)))
-		}
-		m.AttachFile(p, opts...)
 	}
-	return m, nil
+	var h gmail.Header
+	h.SetAddressList("From", mailAddresses([]Address{o.From}))
+	if len(o.To) > 0 {
+		h.SetAddressList("To", mailAddresses(o.To))
+	}
+	if len(o.Cc) > 0 {
+		h.SetAddressList("Cc", mailAddresses(o.Cc))
+	}
+	h.SetSubject(o.Subject)
+	h.SetDate(o.Date)
+	h.SetMessageID(strings.Trim(o.MessageID, "<>"))
+	if o.InReplyTo != "" {
+		h.SetMsgIDList("In-Reply-To", []string{strings.Trim(o.InReplyTo, "<>")})
+	}
+	if len(o.References) > 0 {
+		ids := make([]string, len(o.References))
+		for i, r := range o.References {
+			ids[i] = strings.Trim(r, "<>")
+		}
+		h.SetMsgIDList("References", ids)
+	}
+	h.Set("User-Agent", "Mailroom")
+	if len(o.Attachments) == 0 {
+		setText(&h.Header)
+	} else {
+		h.SetContentType("multipart/mixed", map[string]string{"boundary": newBoundary()})
+	}
+	return &Message{header: h.Header, body: o.Body, attached: o.Attachments}, nil
 }
 
-func mailAddresses(as []Address) []*mail.Address {
-	out := make([]*mail.Address, len(as))
+func setText(h *message.Header) {
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+}
+
+func newBoundary() string {
+	b := make([]byte, 24)
+	rand.Read(b) // never fails
+	return "mailroom-" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// WriteTo writes the message to w: the attachments are opened, encoded and copied a buffer
+// at a time. A file that cannot be read fails the write with an *AttachmentError.
+func (m *Message) WriteTo(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
+	mw, err := message.CreateWriter(cw, m.header)
+	if err != nil {
+		return cw.n, fmt.Errorf("write message: %w", err)
+	}
+	if len(m.attached) == 0 {
+		if _, err := io.WriteString(mw, m.body); err != nil {
+			return cw.n, err
+		}
+		return cw.n, mw.Close()
+	}
+	var th message.Header
+	setText(&th)
+	th.Set("Content-Disposition", "inline")
+	pw, err := mw.CreatePart(th)
+	if err != nil {
+		return cw.n, err
+	}
+	if _, err := io.WriteString(pw, m.body); err != nil {
+		return cw.n, err
+	}
+	if err := pw.Close(); err != nil {
+		return cw.n, err
+	}
+	for _, p := range m.attached {
+		if err := writeAttachment(mw, p); err != nil {
+			return cw.n, err
+		}
+	}
+	return cw.n, mw.Close()
+}
+
+// writeAttachment adds the file at path to mw as a base64 attachment part.
+func writeAttachment(mw *message.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &AttachmentError{Path: path, Err: err}
+	}
+	defer f.Close()
+	var ah gmail.AttachmentHeader
+	ct := mime.TypeByExtension(filepath.Ext(path))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	ah.Set("Content-Type", ct)
+	ah.SetFilename(filepath.Base(path))
+	ah.Set("Content-Transfer-Encoding", "base64")
+	pw, err := mw.CreatePart(ah.Header)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(pw, onlyReader{f}); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return &AttachmentError{Path: path, Err: pe.Err}
+		}
+		return err
+	}
+	return pw.Close()
+}
+
+// onlyReader hides a file's WriterTo, so io.Copy goes through a small buffer.
+type onlyReader struct{ io.Reader }
+
+func mailAddresses(as []Address) []*gmail.Address {
+	out := make([]*gmail.Address, len(as))
 	for i, a := range as {
-		out[i] = &mail.Address{Name: a.Name, Address: a.Addr}
+		out[i] = &gmail.Address{Name: a.Name, Address: a.Addr}
 	}
 	return out
 }
 
 // MessageSize returns how many bytes m takes once written, reading its attachments (from
-// disk, a buffer at a time) to count them. It fails when an attachment cannot be read.
-func MessageSize(m *gomail.Msg) (int64, error) {
-	var c countingWriter
-	if _, err := m.WriteTo(&c); err != nil {
+// disk, a buffer at a time) to count them. It fails with an *AttachmentError when one
+// cannot be read.
+func MessageSize(m *Message) (int64, error) {
+	n, err := m.WriteTo(io.Discard)
+	if err != nil {
 		return 0, fmt.Errorf("measure message: %w", attachmentCause(err))
 	}
-	return c.n, nil
+	return n, nil
 }
 
-type countingWriter struct{ n int64 }
+// countingWriter counts what it passes on to w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
 
-func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-var _ io.Writer = (*countingWriter)(nil)
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // attachmentCause returns an *AttachmentError for a write that failed on opening or reading
 // an attachment, and err itself otherwise.

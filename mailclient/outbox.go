@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"mailroom/data"
 )
 
@@ -242,7 +240,7 @@ type prepared struct {
 	settings SendSettings
 	password string
 	out      *OutMessage
-	msg      *gomail.Msg
+	msg      *Message
 	size     int64
 }
 

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 
 	"mailroom/data"
@@ -109,7 +108,7 @@ func SendSettingsFor(p *data.Provider, login string, trust *Trust) SendSettings 
 // in with password, checks size against the server's SIZE limit before any MAIL, and
 // names each refused recipient. Every read and write has the settings' timeout; cancelling
 // ctx closes the connection. A failure is classified by Temporary and explained by Explain.
-func Send(ctx context.Context, s SendSettings, password string, o *OutMessage, m *gomail.Msg, size int64) error {
+func Send(ctx context.Context, s SendSettings, password string, o *OutMessage, m *Message, size int64) error {
 	if s.SMTP == nil {
 		return fmt.Errorf("send: %w", ErrNothingToTest)
 	}
@@ -223,7 +222,7 @@ func (r *stepper) envelope(c *smtp.Client, o *OutMessage) error {
 // data writes the message. A failure while writing closes the connection without the final
 // dot, so the server drops the partial message; a connection lost while waiting for the
 // server's verdict is ErrOutcomeUnknown.
-func (r *stepper) data(c *smtp.Client, m *gomail.Msg, size int64, progress func(sent, total int64)) error {
+func (r *stepper) data(c *smtp.Client, m *Message, size int64, progress func(sent, total int64)) error {
 	w, err := c.Data()
 	if err != nil {
 		return smtpError("DATA", err)

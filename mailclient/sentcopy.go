@@ -11,7 +11,6 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	gomail "github.com/wneessen/go-mail"
 
 	"mailroom/data"
 )
@@ -25,7 +24,7 @@ var sentNames = []string{"sent", "sent items", "sent messages", "sent mail", "ge
 // in s, marked \Seen, with date as its internal date. The folder is the one marked \Sent
 // (SPECIAL-USE), else the first named like Sent; without either it fails with
 // ErrNoSentFolder. Every read and write has the settings' IMAP timeout.
-func AppendSent(ctx context.Context, s Settings, password string, m *gomail.Msg, size int64, date time.Time) error {
+func AppendSent(ctx context.Context, s Settings, password string, m *Message, size int64, date time.Time) error {
 	if s.IMAP == nil {
 		return fmt.Errorf("append to Sent: %w", ErrNothingToTest)
 	}
