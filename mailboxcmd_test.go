@@ -144,7 +144,7 @@ func TestMailboxCommands(t *testing.T) {
 	}
 
 	// The password is nowhere but in the keyring.
-	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+	for _, f := range []string{db, db + "-wal", db + "-shm", logPath()} {
 		b, err := os.ReadFile(f)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)

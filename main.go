@@ -81,7 +81,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if e.dbPath == "" {
 		e.dbPath = defaultDBPath()
 	}
-	e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logFile := openLog(stderr)
+	defer logFile.Close()
+	e.log = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if fs.NArg() == 0 {
 		return runGUI(e)
 	}
@@ -128,6 +130,26 @@ func ifBranch(c command) string {
 	}
 	return ""
 }
+
+// openLog opens mailroom.log in the user's data folder, readable by its owner only: the log
+// keeps whole error chains for whoever looks into a problem, while people are told one plain
+// sentence. It falls back to stderr when the file cannot be opened.
+func openLog(stderr io.Writer) io.WriteCloser {
+	path := logPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+			return f
+		}
+	}
+	return nopCloser{stderr}
+}
+
+// logPath is mailroom.log beside the default database.
+func logPath() string { return filepath.Join(filepath.Dir(defaultDBPath()), "mailroom.log") }
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // defaultDBPath is mailroom.db in the user's data folder, by each system's convention.
 func defaultDBPath() string {
