@@ -25,7 +25,8 @@ cleanup() {
     # it has finished connecting. Ours are the ones whose XDG_RUNTIME_DIR is inside DIR.
     local p
     for p in $(pgrep -x gnome-keyring-d 2>/dev/null || true); do
-        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$DIR/runtime"; then
+        # (the process may be gone by now: braces make the shell's own redirection error quiet)
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "XDG_RUNTIME_DIR=$DIR/runtime"; then
             kill "$p" 2>/dev/null || true
         fi
     done

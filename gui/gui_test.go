@@ -343,7 +343,7 @@ func TestImportThenExportFromTheGrid(t *testing.T) {
 	if p.Name != "Example Test Mail" || p.LoginRule != data.LoginLocalPart || cellText(p, colIncoming) != "imap.example.test:143 · STARTTLS" {
 		t.Errorf("imported %+v", p)
 	}
-	report := topDialogText(t, u)
+	report := dialogText(t, u.win)
 	if !strings.Contains(report, "1 imported") || !strings.Contains(report, "broken.xml: skipped") {
 		t.Errorf("import report = %q", report)
 	}
@@ -360,9 +360,9 @@ func TestImportThenExportFromTheGrid(t *testing.T) {
 	}
 }
 
-// overlayObjects returns every object in the main window's topmost overlay (a dialog).
-func overlayObjects(t *testing.T, u *UI) []fyne.CanvasObject {
-	top := u.win.Canvas().Overlays().Top()
+// overlayObjects returns every object in win's topmost overlay (a dialog).
+func overlayObjects(t *testing.T, win fyne.Window) []fyne.CanvasObject {
+	top := win.Canvas().Overlays().Top()
 	if top == nil {
 		return nil
 	}
@@ -385,10 +385,10 @@ func overlayObjects(t *testing.T, u *UI) []fyne.CanvasObject {
 	return out
 }
 
-// topDialogText returns the text of every label in the main window's topmost overlay.
-func topDialogText(t *testing.T, u *UI) string {
+// dialogText returns the text of every label in win's topmost overlay.
+func dialogText(t *testing.T, win fyne.Window) string {
 	var b strings.Builder
-	for _, o := range overlayObjects(t, u) {
+	for _, o := range overlayObjects(t, win) {
 		if l, ok := o.(*widget.Label); ok {
 			b.WriteString(l.Text + "\n")
 		}
@@ -399,7 +399,7 @@ func topDialogText(t *testing.T, u *UI) string {
 // confirmTop taps the confirming (high importance) button of the topmost dialog.
 func confirmTop(t *testing.T, u *UI) {
 	t.Helper()
-	for _, o := range overlayObjects(t, u) {
+	for _, o := range overlayObjects(t, u.win) {
 		if b, ok := o.(*widget.Button); ok && b.Importance == widget.HighImportance {
 			test.Tap(b)
 			return
@@ -449,4 +449,34 @@ func act(u *UI, f func()) {
 	u.applyMu.Lock()
 	defer u.applyMu.Unlock()
 	f()
+}
+
+func TestSavingOverAnotherWindowsChangeSaysSoAndKeepsTheirs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	mine := openStore(t, path, "ann")
+	theirs := openStore(t, path, "ann") // a second Mailroom window on the same database
+	p := data.NewProvider()
+	p.Name, p.IMAP.Host, p.SMTP.Host = "Office", "imap.office.test", "smtp.office.test"
+	if err := mine.Save(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	u := newTestUI(t, mine)
+	got, _ := mine.Get(context.Background(), p.ID)
+	c := u.openCard(got)
+
+	q, _ := theirs.Get(context.Background(), p.ID)
+	q.IMAP.Host = "imap.theirs.test"
+	if err := theirs.Save(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	c.name.SetText("Office (mine)")
+	test.Tap(c.save)
+	u.jobs.Wait()
+	if msg := dialogText(t, c.win); !strings.Contains(msg, "Someone changed this provider while you were editing it") {
+		t.Errorf("dialog = %q", msg)
+	}
+	now, _ := mine.Get(context.Background(), p.ID)
+	if now.Name != "Office" || now.IMAP.Host != "imap.theirs.test" {
+		t.Errorf("stored %q %q: the other window's change must stay", now.Name, now.IMAP.Host)
+	}
 }
