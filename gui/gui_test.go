@@ -59,6 +59,7 @@ func TestAddProviderThroughCardShowsInGrid(t *testing.T) {
 	test.Tap(c.domains.add)
 	test.Type(c.domains.entry, "bücher.de")
 	test.Tap(c.domains.add)
+	test.Tap(c.savesSent)
 	test.Tap(c.save)
 	u.jobs.Wait()
 
@@ -76,7 +77,7 @@ func TestAddProviderThroughCardShowsInGrid(t *testing.T) {
 		t.Error("the empty-list hint is still shown")
 	}
 	r, err := s.ResolveProvider(context.Background(), "ann@bücher.de")
-	if err != nil || r.Provider.Name != "Example Mail" {
+	if err != nil || r.Provider.Name != "Example Mail" || !r.Provider.ServerSavesSent {
 		t.Fatalf("resolve after save = %v, %v", r, err)
 	}
 }

@@ -41,18 +41,19 @@ type providerCard struct {
 	dirty    bool
 	loading  bool
 
-	name    *escEntry
-	imap    *serverFields
-	smtp    *serverFields
-	timeout *escEntry
-	login   *widget.Select
-	logo    []byte
-	logoImg *canvas.Image
-	domains *domainEditor
-	save    *widget.Button
-	summary *widget.Label // how many fields need fixing, beside Save
-	errs    map[string]*widget.Label
-	onSaved func(*data.Provider) // for tests
+	name      *escEntry
+	imap      *serverFields
+	smtp      *serverFields
+	timeout   *escEntry
+	savesSent *widget.Check // "The server saves sent messages"
+	login     *widget.Select
+	logo      []byte
+	logoImg   *canvas.Image
+	domains   *domainEditor
+	save      *widget.Button
+	summary   *widget.Label // how many fields need fixing, beside Save
+	errs      map[string]*widget.Label
+	onSaved   func(*data.Provider) // for tests
 }
 
 // openCard opens a card for p; nil opens an empty card for a new provider.
@@ -87,6 +88,8 @@ func (c *providerCard) build() {
 	c.imap = c.serverFields(true, "Download emails using protocol")
 	c.smtp = c.serverFields(false, "Allow sending emails")
 	c.timeout = c.entry("40")
+	c.savesSent = widget.NewCheck("The server saves sent messages (as Gmail does): Mailroom adds no copy to Sent",
+		func(bool) { c.changed("saves_sent") })
 	c.login = widget.NewSelect(titles(loginRules), func(string) { c.changed(data.FieldLoginRule) })
 	c.logoImg = canvas.NewImageFromResource(nil)
 	c.logoImg.FillMode = canvas.ImageFillContain
@@ -105,7 +108,8 @@ func (c *providerCard) build() {
 		widget.NewLabel("Outgoing server"), c.field(c.smtp.host, data.FieldSMTPHost),
 		widget.NewLabel("Port"), c.field(c.smtp.port, data.FieldSMTPPort),
 		widget.NewLabel("Response timeout (seconds)"), c.field(c.timeout, data.FieldSMTPTimeout),
-		widget.NewLabel("Security"), container.NewVBox(c.smtp.security, c.smtp.warning))
+		widget.NewLabel("Security"), container.NewVBox(c.smtp.security, c.smtp.warning),
+		widget.NewLabel(""), c.savesSent)
 	logoButtons := container.NewHBox(widget.NewButton("Choose…", c.chooseLogo), widget.NewButton("Remove", c.removeLogo))
 	form := container.NewVBox(
 		container.New(newFormLayout(), widget.NewLabelWithStyle("Name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), c.field(c.name, data.FieldName)),
@@ -243,6 +247,7 @@ func (c *providerCard) fill(p *data.Provider) {
 	fillServer(c.imap, p.IMAPEnabled, p.IMAP)
 	fillServer(c.smtp, p.SMTPEnabled, p.SMTP)
 	c.timeout.SetText(strconv.Itoa(p.SMTPTimeout))
+	c.savesSent.SetChecked(p.ServerSavesSent)
 	c.login.SetSelected(p.LoginRule.Title())
 	c.setLogo(p.Logo)
 	c.domains.set(p.Domains)
@@ -269,6 +274,7 @@ func (c *providerCard) updateEnabled() {
 		setEnabled(f.enabled, !c.readOnly)
 	}
 	setEnabled(c.timeout, !c.readOnly && c.smtp.enabled.Checked)
+	setEnabled(c.savesSent, !c.readOnly && c.smtp.enabled.Checked)
 	setEnabled(c.name, !c.readOnly)
 	setEnabled(c.login, !c.readOnly)
 	c.domains.setReadOnly(c.readOnly)
@@ -291,6 +297,7 @@ func (c *providerCard) collect() (*data.Provider, map[string]string) {
 	if i := indexOf(titles(loginRules), c.login.Selected); i >= 0 {
 		p.LoginRule = loginRules[i]
 	}
+	p.ServerSavesSent = c.savesSent.Checked
 	p.Logo = c.logo
 	p.Domains = c.domains.list()
 	return &p, errs
