@@ -65,6 +65,9 @@ func TestSendCommand(t *testing.T) {
 	items, err := s.OutboxItems(context.Background())
 	if err != nil || len(items) != 2 || items[0].State != data.OutboxFailed || items[1].State != data.OutboxSent ||
 		items[1].SentCopy != data.SentCopyDone {
-		t.Fatalf("outbox %v %v", items, err)
+		for _, it := range items {
+			t.Logf("outbox: %s, copy %q: %s", it.State, it.SentCopy, it.LastError)
+		}
+		t.Fatalf("outbox has %d messages, %v", len(items), err)
 	}
 }
