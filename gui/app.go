@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,6 +41,12 @@ type Store interface {
 	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
 	SetDefaultMailbox(ctx context.Context, id int64) error
 	mailclient.OwnSettingsStore
+	mailclient.OutboxStore
+	Drafts(ctx context.Context) ([]*data.Draft, error)
+	SaveDraft(ctx context.Context, d *data.Draft) error
+	DeleteDraft(ctx context.Context, id int64) error
+	OutboxItems(ctx context.Context) ([]*data.OutboxItem, error)
+	DeleteOutbox(ctx context.Context, id int64) error
 	Users(ctx context.Context) ([]data.User, error)
 	Grant(ctx context.Context, user, op string) error
 	Revoke(ctx context.Context, user, op string) error
@@ -55,11 +62,15 @@ type UI struct {
 	log     *slog.Logger
 	win     fyne.Window
 
-	mailboxes *mailboxesView
-	providers *providersView
-	domains   *domainsView
-	perms     *permissionsView
-	settings  *settingsView
+	mailboxes  *mailboxesView
+	providers  *providersView
+	domains    *domainsView
+	perms      *permissionsView
+	settings   *settingsView
+	outboxView *outboxView
+	outbox     *mailclient.Outbox
+	workers    sync.WaitGroup     // long-running loops (the outbox), stopped with the window
+	stop       context.CancelFunc // ends them
 
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
@@ -79,6 +90,14 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 	u.domains = newDomainsView(u)
 	u.perms = newPermissionsView(u)
 	u.settings = newSettingsView(u)
+	u.outboxView = newOutboxView(u)
+	u.outbox = mailclient.NewOutbox(store, secrets, mailclient.OutboxOptions{Log: log, OnChange: func(*data.OutboxItem) {
+		fyne.Do(func() {
+			u.applyMu.Lock()
+			defer u.applyMu.Unlock()
+			u.outboxView.load()
+		})
+	}})
 	return u
 }
 
@@ -86,6 +105,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 func (u *UI) ShowMain() {
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon("Mailboxes", theme.MailComposeIcon(), u.mailboxes.content),
+		container.NewTabItemWithIcon("Outbox", theme.MailSendIcon(), u.outboxView.content),
 		container.NewTabItemWithIcon("Email providers", theme.StorageIcon(), u.providers.content),
 		container.NewTabItemWithIcon("Provider domains", theme.ListIcon(), u.domains.content),
 	)
@@ -100,16 +120,34 @@ func (u *UI) ShowMain() {
 		float32(prefs.FloatWithFallback("window.width", 1100)),
 		float32(prefs.FloatWithFallback("window.height", 720))))
 	ctx, stop := context.WithCancel(context.Background())
+	u.stop = stop
 	u.win.SetOnClosed(func() {
-		stop()
+		u.stopWorkers()
 		s := u.win.Canvas().Size()
 		prefs.SetFloat("window.width", float64(s.Width))
 		prefs.SetFloat("window.height", float64(s.Height))
 	})
+	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { u.compose(data.Composition{}, 0) })
 	u.win.SetMaster()
 	u.win.Show()
 	u.reload()
 	u.followProviderList(ctx)
+	u.workers.Add(1)
+	go func() {
+		defer u.workers.Done()
+		if err := u.outbox.Run(ctx); err != nil && ctx.Err() == nil {
+			u.log.Error("outbox stopped", "err", err)
+		}
+	}()
+}
+
+// stopWorkers ends the long-running loops and waits for them.
+func (u *UI) stopWorkers() {
+	if u.stop != nil {
+		u.stop()
+	}
+	u.workers.Wait()
 }
 
 // reload reads providers, domains and users again and shows them.
@@ -119,6 +157,7 @@ func (u *UI) reload() {
 	u.domains.load()
 	u.perms.load()
 	u.settings.load()
+	u.outboxView.load()
 }
 
 // background runs work off the UI goroutine, then apply with its result on the UI goroutine.

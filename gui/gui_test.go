@@ -36,7 +36,8 @@ func newTestUI(t *testing.T, s *data.Store) *UI {
 	a := test.NewTempApp(t)
 	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.discoverer, u.typingPause = offlineDiscoverer(), 0
-	u.ShowMain()
+	act(u, u.ShowMain)
+	t.Cleanup(u.stopWorkers)
 	u.jobs.Wait()
 	return u
 }
@@ -397,10 +398,13 @@ func dialogText(t *testing.T, win fyne.Window) string {
 	return b.String()
 }
 
-// confirmTop taps the confirming (high importance) button of the topmost dialog.
-func confirmTop(t *testing.T, u *UI) {
+// confirmTop taps the confirming (high importance) button of the main window's topmost dialog.
+func confirmTop(t *testing.T, u *UI) { confirmIn(t, u.win) }
+
+// confirmIn taps the confirming (high importance) button of win's topmost dialog.
+func confirmIn(t *testing.T, win fyne.Window) {
 	t.Helper()
-	for _, o := range overlayObjects(t, u.win) {
+	for _, o := range overlayObjects(t, win) {
 		if b, ok := o.(*widget.Button); ok && b.Importance == widget.HighImportance {
 			test.Tap(b)
 			return

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -56,11 +55,13 @@ type mailboxWindow struct {
 	lastThen   func(m *data.Mailbox, password string, pins []*data.CertPin) // what the last test was for
 	dirty      bool
 	onSaved    func(*data.Mailbox) // for tests
+	keys       shortcuts
 }
 
 // openMailbox opens the window for m; nil sets up a new mailbox.
 func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
 	w := &mailboxWindow{ui: u, orig: m, errs: map[string]*widget.Label{}}
+	w.keys = shortcuts{ctrl(fyne.KeyS): func() { w.submit() }}
 	title := "New mailbox"
 	if m != nil {
 		title = "Mailbox — " + m.Address
@@ -79,21 +80,21 @@ func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
 }
 
 func (w *mailboxWindow) build() {
-	w.address = newEscEntry(w.close)
+	w.address = newEscEntry(w.close, w.keys)
 	w.address.SetPlaceHolder("ann@example.com")
 	w.address.OnChanged = func(string) { w.changed(data.FieldAddress); w.resolve() }
-	w.login = newEscEntry(w.close)
+	w.login = newEscEntry(w.close, w.keys)
 	w.login.OnChanged = func(string) { w.changed(data.FieldLogin) }
-	w.password = newEscEntry(w.close)
+	w.password = newEscEntry(w.close, w.keys)
 	w.password.Password = true
 	w.password.OnChanged = func(string) { w.changed(fieldPassword) }
-	w.sender = newEscEntry(w.close)
+	w.sender = newEscEntry(w.close, w.keys)
 	w.sender.SetPlaceHolder("Ann Example")
 	w.sender.OnChanged = func(string) { w.changed(data.FieldSenderName) }
 	w.signature = widget.NewMultiLineEntry()
 	w.signature.SetMinRowsVisible(3)
 	w.signature.OnChanged = func(string) { w.changed(data.FieldSignature) }
-	w.loadFrom = newEscEntry(w.close)
+	w.loadFrom = newEscEntry(w.close, w.keys)
 	w.loadFrom.SetPlaceHolder("All mail (or a date such as 2025-01-31)")
 	w.loadFrom.OnChanged = func(string) { w.changed(fieldLoadFrom) }
 
@@ -145,8 +146,7 @@ func (w *mailboxWindow) build() {
 	buttons := container.NewHBox(w.testBtn, layoutSpacer(), widget.NewButton("Cancel", w.close), w.save)
 	w.win.SetContent(container.NewBorder(nil, buttons, nil, nil,
 		container.NewVScroll(container.NewPadded(container.NewVBox(form, test)))))
-	w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault},
-		func(fyne.Shortcut) { w.submit() })
+	w.keys.install(w.win.Canvas())
 }
 
 // field puts o above the error label of field name.

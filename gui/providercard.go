@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -54,6 +53,7 @@ type providerCard struct {
 	summary   *widget.Label // how many fields need fixing, beside Save
 	errs      map[string]*widget.Label
 	onSaved   func(*data.Provider) // for tests
+	keys      shortcuts
 }
 
 // openCard opens a card for p; nil opens an empty card for a new provider.
@@ -62,6 +62,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 		p = data.NewProvider()
 	}
 	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage() || p.ManagedBy != "", errs: map[string]*widget.Label{}}
+	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
@@ -71,8 +72,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	c.fill(p)
 	c.win.Resize(fyne.NewSize(660, 780))
 	c.win.SetCloseIntercept(c.close)
-	c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault},
-		func(fyne.Shortcut) { c.submit() })
+	c.keys.install(c.win.Canvas())
 	c.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		if e.Name == fyne.KeyEscape {
 			c.close()
@@ -180,7 +180,7 @@ func (c *providerCard) securityChanged(f *serverFields, title string) {
 
 // entry makes an entry of the card: Escape in it closes the card, as everywhere else in it.
 func (c *providerCard) entry(text string) *escEntry {
-	e := newEscEntry(func() { c.close() })
+	e := newEscEntry(func() { c.close() }, c.keys)
 	e.SetText(text)
 	return e
 }

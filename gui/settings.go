@@ -33,7 +33,7 @@ func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{ui: u}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
-	v.source = newEscEntry(nil)
+	v.source = newEscEntry(nil, nil)
 	v.source.SetPlaceHolder("https://intranet.example.com/mail/index.txt or a shared folder")
 	v.source.OnChanged = func(string) { v.sourceErr.Hide() }
 	v.source.OnSubmitted = func(string) { v.doSubscribe() }

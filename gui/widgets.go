@@ -3,6 +3,7 @@ package gui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -106,15 +107,46 @@ func (d *domainEditor) rebuild() {
 	d.rows.Refresh()
 }
 
-// escEntry is an entry that hands Escape to its window (to close it) instead of ignoring it:
-// Fyne gives keys without modifiers to the focused widget only.
+// shortcuts are a window's keyboard shortcuts. Fyne hands a shortcut to the focused widget
+// and not to the window when an entry has the focus, so each entry of the window asks them too.
+type shortcuts map[desktop.CustomShortcut]func()
+
+// install makes the shortcuts work while no entry has the focus.
+func (s shortcuts) install(c fyne.Canvas) {
+	for k, f := range s {
+		k, f := k, f
+		c.AddShortcut(&k, func(fyne.Shortcut) { f() })
+	}
+}
+
+// run runs the shortcut sc, reporting whether there is one.
+func (s shortcuts) run(sc fyne.Shortcut) bool {
+	cs, ok := sc.(*desktop.CustomShortcut)
+	if !ok {
+		return false
+	}
+	f, ok := s[*cs]
+	if ok {
+		f()
+	}
+	return ok
+}
+
+// ctrl is the shortcut of key with Ctrl (Cmd on macOS).
+func ctrl(key fyne.KeyName) desktop.CustomShortcut {
+	return desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
+}
+
+// escEntry is an entry of a window with its own keys: Escape (which Fyne gives only to the
+// focused widget) closes the window, and the window's shortcuts work while it has the focus.
 type escEntry struct {
 	widget.Entry
 	onEscape func()
+	keys     shortcuts
 }
 
-func newEscEntry(onEscape func()) *escEntry {
-	e := &escEntry{onEscape: onEscape}
+func newEscEntry(onEscape func(), keys shortcuts) *escEntry {
+	e := &escEntry{onEscape: onEscape, keys: keys}
 	e.ExtendBaseWidget(e)
 	return e
 }
@@ -126,4 +158,12 @@ func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
 		return
 	}
 	e.Entry.TypedKey(k)
+}
+
+// TypedShortcut runs the window's shortcut, or edits as an entry does (copy, paste, …).
+func (e *escEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.keys.run(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }

@@ -1,0 +1,366 @@
+package gui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailroom/data"
+	"mailroom/mailclient"
+)
+
+// draftPause is how long typing must pause before the draft is saved.
+const draftPause = 3 * time.Second
+
+// composeWindow is a window in which one message is written: a draft saved as it is typed,
+// sent through the outbox.
+type composeWindow struct {
+	ui        *UI
+	win       fyne.Window
+	draft     data.Draft // ID 0 until first saved
+	mailboxes []*data.Mailbox
+
+	from                 *widget.Select
+	to, cc, bcc, subject *escEntry
+	body                 *escEntry
+	attachments          []string
+	attachList           *fyne.Container
+	errs                 map[string]*widget.Label
+	status               *widget.Label
+	send                 *widget.Button
+	dirty                bool
+	saveTimer            *time.Timer
+	timerMu              sync.Mutex
+	outboxID             int64 // resending a failed outbox message instead of a draft
+	closed               bool
+	keys                 shortcuts
+}
+
+// compose opens a compose window filled with c; draftID is the draft it continues (0 for new).
+func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
+	w := &composeWindow{ui: u, errs: map[string]*widget.Label{}}
+	w.keys = shortcuts{
+		ctrl(fyne.KeyReturn): func() { w.submit(false) },
+		ctrl(fyne.KeyEnter):  func() { w.submit(false) },
+		ctrl(fyne.KeyS):      func() { w.saveDraft(nil) },
+	}
+	w.draft.ID, w.draft.Composition = draftID, c
+	w.attachments = append([]string(nil), c.Attachments...)
+	title := c.Subject
+	if title == "" {
+		title = "New message"
+	}
+	w.win = u.app.NewWindow(title)
+	w.build()
+	w.loadMailboxes(c.MailboxID)
+	if draftID == 0 && c.Body == "" {
+		w.insertSignature()
+	}
+	w.win.SetCloseIntercept(w.close)
+	w.win.Resize(fyne.NewSize(760, 640))
+	w.win.Show()
+	if c.To == "" {
+		w.win.Canvas().Focus(w.to)
+	} else {
+		w.win.Canvas().Focus(w.body)
+	}
+	return w
+}
+
+func (w *composeWindow) build() {
+	w.from = widget.NewSelect(nil, func(string) { w.changed(mailclient.FieldFrom) })
+	entry := func(text, field string) *escEntry {
+		e := newEscEntry(w.close, w.keys)
+		e.SetText(text)
+		e.OnChanged = func(string) { w.changed(field) }
+		return e
+	}
+	c := w.draft.Composition
+	w.to, w.cc, w.bcc = entry(c.To, mailclient.FieldTo), entry(c.Cc, mailclient.FieldCc), entry(c.Bcc, mailclient.FieldBcc)
+	w.to.SetPlaceHolder("Ann Example <ann@example.com>, bob@example.com")
+	w.subject = entry(c.Subject, mailclient.FieldSubject)
+	w.body = newEscEntry(w.close, w.keys)
+	w.body.MultiLine = true
+	w.body.Wrapping = fyne.TextWrapWord
+	w.body.SetText(c.Body)
+	w.body.OnChanged = func(string) { w.changed("body") }
+	w.attachList = container.NewVBox()
+	w.showAttachments()
+	w.status = widget.NewLabel("")
+	w.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { w.submit(false) })
+	w.send.Importance = widget.HighImportance
+	attach := widget.NewButtonWithIcon("Attach…", theme.FileIcon(), w.chooseAttachment)
+	save := widget.NewButtonWithIcon("Save draft", theme.DocumentSaveIcon(), func() { w.saveDraft(nil) })
+
+	form := container.New(newFormLayout(),
+		widget.NewLabel("From"), w.field(w.from, mailclient.FieldFrom),
+		widget.NewLabel("To"), w.field(w.to, mailclient.FieldTo),
+		widget.NewLabel("Cc"), w.field(w.cc, mailclient.FieldCc),
+		widget.NewLabel("Bcc"), w.field(w.bcc, mailclient.FieldBcc),
+		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject),
+		widget.NewLabel("Attachments"), w.field(container.NewVBox(w.attachList, container.NewHBox(attach)), mailclient.FieldAttachments))
+	buttons := container.NewHBox(w.status, layoutSpacer(), save, widget.NewButton("Close", w.close), w.send)
+	w.win.SetContent(container.NewBorder(form, buttons, nil, nil, w.body))
+	w.keys.install(w.win.Canvas())
+}
+
+func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	w.errs[name] = l
+	return container.NewVBox(o, l)
+}
+
+func (w *composeWindow) setError(field, msg string) {
+	if l, ok := w.errs[field]; ok {
+		l.SetText(msg)
+		l.Hidden = msg == ""
+		l.Refresh()
+	}
+}
+
+// loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
+func (w *composeWindow) loadMailboxes(want int64) {
+	list, err := w.ui.store.Mailboxes(context.Background())
+	if err != nil {
+		w.ui.log.Error("list mailboxes", "err", err)
+	}
+	w.mailboxes = list
+	var names []string
+	chosen := ""
+	for _, m := range list {
+		name := m.Address
+		if m.SenderName != "" {
+			name = fmt.Sprintf("%s <%s>", m.SenderName, m.Address)
+		}
+		names = append(names, name)
+		if m.ID == want || (want == 0 && m.IsDefault) {
+			chosen = name
+		}
+	}
+	w.from.Options = names
+	if chosen != "" {
+		w.from.SetSelected(chosen)
+	}
+	if len(list) == 0 {
+		w.setError(mailclient.FieldFrom, "Add a mailbox first (Mailboxes → New mailbox); the message is kept as a draft.")
+	}
+	w.dirty = false
+}
+
+// insertSignature puts the sending mailbox's signature below an empty new message.
+func (w *composeWindow) insertSignature() {
+	i := w.from.SelectedIndex()
+	if i < 0 || i >= len(w.mailboxes) || w.mailboxes[i].Signature == "" {
+		return
+	}
+	w.body.SetText("\n\n-- \n" + w.mailboxes[i].Signature)
+	w.body.CursorRow, w.body.CursorColumn = 0, 0
+	w.dirty = false
+}
+
+// changed marks the message edited, clears the field's error, and saves the draft once typing pauses.
+func (w *composeWindow) changed(field string) {
+	w.dirty = true
+	w.setError(field, "")
+	w.timerMu.Lock()
+	defer w.timerMu.Unlock()
+	if w.saveTimer != nil {
+		w.saveTimer.Stop()
+	}
+	w.saveTimer = time.AfterFunc(draftPause, func() {
+		fyne.Do(func() {
+			w.ui.applyMu.Lock()
+			defer w.ui.applyMu.Unlock()
+			if w.dirty && !w.closed {
+				w.saveDraft(nil)
+			}
+		})
+	})
+}
+
+func (w *composeWindow) stopTimer() {
+	w.timerMu.Lock()
+	defer w.timerMu.Unlock()
+	if w.saveTimer != nil {
+		w.saveTimer.Stop()
+	}
+}
+
+// composition reads the fields.
+func (w *composeWindow) composition() data.Composition {
+	c := w.draft.Composition
+	c.MailboxID, c.From = 0, ""
+	if i := w.from.SelectedIndex(); i >= 0 && i < len(w.mailboxes) {
+		c.MailboxID = w.mailboxes[i].ID
+		c.From = w.from.Selected
+	}
+	c.To, c.Cc, c.Bcc, c.Subject, c.Body = w.to.Text, w.cc.Text, w.bcc.Text, w.subject.Text, w.body.Text
+	c.Attachments = append([]string(nil), w.attachments...)
+	return c
+}
+
+// saveDraft keeps what is typed in the database, then runs then (when not nil).
+func (w *composeWindow) saveDraft(then func()) {
+	d := w.draft
+	d.Composition = w.composition()
+	w.dirty = false
+	w.ui.background(func(ctx context.Context) error { return w.ui.store.SaveDraft(ctx, &d) }, func(err error) {
+		if err != nil {
+			w.dirty = true
+			w.status.SetText("The draft could not be saved: " + w.ui.explain("save the draft", err))
+			return
+		}
+		w.draft.ID = d.ID
+		w.status.SetText("Draft saved " + time.Now().Format("15:04"))
+		w.ui.outboxView.load()
+		if then != nil {
+			then()
+		}
+	})
+}
+
+// submit checks the message and puts it in the outbox; an empty subject is asked about first.
+func (w *composeWindow) submit(allowEmptySubject bool) {
+	c := w.composition()
+	if c.MailboxID == 0 {
+		w.setError(mailclient.FieldFrom, "Choose the mailbox to send from")
+		return
+	}
+	draftID, outboxID := w.draft.ID, w.outboxID
+	w.send.Disable()
+	w.ui.background(func(ctx context.Context) error {
+		if outboxID != 0 {
+			return w.ui.outbox.Resend(ctx, outboxID, &c, allowEmptySubject)
+		}
+		_, err := w.ui.outbox.Queue(ctx, c, draftID, allowEmptySubject)
+		return err
+	}, func(err error) {
+		w.send.Enable()
+		var v *data.ValidationError
+		switch {
+		case errors.Is(err, mailclient.ErrEmptySubject):
+			d := dialog.NewConfirm("No subject", "Send this message without a subject?", func(ok bool) {
+				if ok {
+					w.submit(true)
+				} else {
+					w.win.Canvas().Focus(w.subject)
+				}
+			}, w.win)
+			d.SetConfirmText("Send")
+			d.SetDismissText("Add a subject")
+			d.Show()
+		case errors.As(err, &v):
+			msgs := map[string]string{}
+			for _, f := range v.Fields {
+				if msgs[f.Field] == "" {
+					msgs[f.Field] = f.Msg
+				} else {
+					msgs[f.Field] += "\n" + f.Msg
+				}
+			}
+			for field := range w.errs {
+				w.setError(field, msgs[field])
+			}
+			w.status.SetText("Fix what is marked in red; the message was not sent.")
+		case err != nil:
+			showError(w.win, "The message was not sent", mailclient.Explain(err))
+		default:
+			w.closed, w.dirty = true, false
+			w.stopTimer()
+			w.ui.outboxView.load()
+			w.win.Close()
+		}
+	})
+}
+
+func (w *composeWindow) chooseAttachment() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		w.addAttachment(r.URI().Path())
+	}, w.win)
+	d.Resize(fyne.NewSize(700, 500))
+	d.Show()
+}
+
+// addAttachment attaches the file at path; it is read only when the message is sent.
+func (w *composeWindow) addAttachment(path string) {
+	if err := mailclient.CheckAttachment(path); err != nil {
+		w.setError(mailclient.FieldAttachments, mailclient.Explain(err))
+		return
+	}
+	w.attachments = append(w.attachments, path)
+	w.showAttachments()
+	w.changed(mailclient.FieldAttachments)
+}
+
+func (w *composeWindow) showAttachments() {
+	w.attachList.RemoveAll()
+	for i, p := range w.attachments {
+		i := i
+		size := "missing"
+		if st, err := os.Stat(p); err == nil {
+			size = humanSize(st.Size())
+		}
+		rm := widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() {
+			w.attachments = append(w.attachments[:i], w.attachments[i+1:]...)
+			w.showAttachments()
+			w.changed(mailclient.FieldAttachments)
+		})
+		rm.Importance = widget.LowImportance
+		w.attachList.Add(container.NewBorder(nil, nil, nil, rm, widget.NewLabel(filepath.Base(p)+" ("+size+")")))
+	}
+	w.attachList.Refresh()
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// close closes the window; with changes not yet saved it asks whether to keep them as a draft.
+// An empty new message leaves nothing behind.
+func (w *composeWindow) close() {
+	w.stopTimer()
+	c := w.composition()
+	empty := c.To == "" && c.Cc == "" && c.Bcc == "" && c.Subject == "" && c.Body == "" && len(c.Attachments) == 0
+	if !w.dirty || (empty && w.draft.ID == 0) {
+		w.closed = true
+		w.win.Close()
+		return
+	}
+	var d *dialog.CustomDialog
+	keep := widget.NewButton("Save draft", func() {
+		d.Hide()
+		w.saveDraft(func() { w.closed = true; w.win.Close() })
+	})
+	keep.Importance = widget.HighImportance
+	discard := widget.NewButton("Discard changes", func() {
+		d.Hide()
+		w.closed, w.dirty = true, false
+		w.win.Close()
+	})
+	d = dialog.NewCustomWithoutButtons("Close this message?", widget.NewLabel("What you typed since the draft was last saved is not kept yet."), w.win)
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Keep editing", func() { d.Hide() }), discard, keep})
+	d.Show()
+}
