@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,13 @@ func (w *composeWindow) build() {
 	}
 	c := w.draft.Composition
 	w.to, w.cc, w.bcc = entry(c.To, mailclient.FieldTo), entry(c.Cc, mailclient.FieldCc), entry(c.Bcc, mailclient.FieldBcc)
+	for field, e := range map[string]*escEntry{mailclient.FieldTo: w.to, mailclient.FieldCc: w.cc, mailclient.FieldBcc: w.bcc} {
+		field, e := field, e
+		e.OnChanged = func(string) {
+			w.changed(field)
+			w.checkAddressesSoon(field, e)
+		}
+	}
 	w.to.SetPlaceHolder("Ann Example <ann@example.com>, bob@example.com")
 	w.subject = entry(c.Subject, mailclient.FieldSubject)
 	w.body = newEscEntry(w.close, w.keys)
@@ -158,6 +166,29 @@ func (w *composeWindow) loadMailboxes(want int64) {
 		w.setError(mailclient.FieldFrom, "Add a mailbox first (Mailboxes → New mailbox); the message is kept as a draft.")
 	}
 	w.dirty = false
+}
+
+// checkAddressesSoon checks the addresses of a recipients field once typing pauses, and
+// names beside it each one that is not an address; a last entry still being typed is left alone.
+func (w *composeWindow) checkAddressesSoon(field string, e *escEntry) {
+	typed := e.Text
+	w.ui.jobs.Add(1)
+	time.AfterFunc(w.ui.typingPause, func() {
+		fyne.Do(func() {
+			w.ui.applyMu.Lock()
+			defer w.ui.applyMu.Unlock()
+			defer w.ui.jobs.Done()
+			if e.Text != typed || w.closed {
+				return // still typing
+			}
+			_, bad := mailclient.ParseAddressList(typed)
+			var msgs []string
+			for _, b := range bad {
+				msgs = append(msgs, "“"+b.Input+"”: "+b.Reason)
+			}
+			w.setError(field, strings.Join(msgs, "\n"))
+		})
+	})
 }
 
 // insertSignature puts the sending mailbox's signature below an empty new message.

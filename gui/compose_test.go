@@ -66,12 +66,20 @@ func TestComposeRefusesBadRecipientsAndKeepsTheDraft(t *testing.T) {
 	srv := testenv.Load(t)
 	u, s := senderUI(t, srv)
 	w := u.compose(data.Composition{}, 0)
+	act(u, func() { w.cc.SetText("Carol <carol@example.test>, carol@") })
+	u.jobs.Wait()
+	if l := w.errs["cc"]; !l.Visible() || !strings.Contains(l.Text, "“carol@”") || strings.Contains(l.Text, "Carol <") {
+		t.Errorf("as typed, beside Cc: %q", l.Text)
+	}
 	act(u, func() {
+		w.cc.SetText("")
 		w.to.SetText("bob, bob@, a@b@c")
 		w.subject.SetText("Hello\r\nBcc: x@example.com")
 		w.body.SetText("Hi Bob")
 	})
-	w.body.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}) // Ctrl+Enter sends
+	act(u, func() { // Ctrl+Enter sends
+		w.body.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
+	})
 	u.jobs.Wait()
 	if l := w.errs["to"]; !l.Visible() || !strings.Contains(l.Text, "“bob”") || !strings.Contains(l.Text, "“a@b@c”") {
 		t.Errorf("error beside To = %q", l.Text)
@@ -80,7 +88,7 @@ func TestComposeRefusesBadRecipientsAndKeepsTheDraft(t *testing.T) {
 		t.Fatalf("a message with bad recipients was queued")
 	}
 	act(u, w.close)
-	confirmIn(t, w.win) // "Save draft"
+	act(u, func() { confirmIn(t, w.win) }) // "Save draft"
 	u.jobs.Wait()
 	drafts, _ := s.Drafts(context.Background())
 	if len(drafts) != 1 || drafts[0].Body != "Hi Bob" || drafts[0].To != "bob, bob@, a@b@c" {
@@ -102,12 +110,12 @@ func TestComposeSendsThroughPostfixAndAsksAboutAnEmptySubject(t *testing.T) {
 		w.to.SetText("Bob <bob@example.test>")
 		w.body.SetText("Hello Bob,\nno subject on purpose.")
 	})
-	test.Tap(w.send)
+	act(u, func() { test.Tap(w.send) })
 	u.jobs.Wait()
 	if !strings.Contains(dialogText(t, w.win), "without a subject") {
 		t.Fatalf("no question about the empty subject: %q", dialogText(t, w.win))
 	}
-	confirmIn(t, w.win) // "Send"
+	act(u, func() { confirmIn(t, w.win) }) // "Send"
 	u.jobs.Wait()
 
 	deadline := time.Now().Add(60 * time.Second)
