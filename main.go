@@ -60,6 +60,7 @@ func commands() []command {
 		}},
 		{name: "lookup", summary: "find the mail settings of an address: ADDRESS [--json]", run: lookup},
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
+		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME]", run: syncCmd},
 		{name: "send", summary: "send a message, its text from standard input: --from ADDRESS --to ADDR[,ADDR] [--cc ...] [--bcc ...] --subject TEXT [--attach FILE]...", run: sendCmd},
 	}
 }

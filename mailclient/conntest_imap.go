@@ -25,7 +25,7 @@ func testIMAP(ctx context.Context, s Settings, password string, emit func(Step))
 	defer stop()
 	defer conn.Close()
 
-	c, err := r.imapSession(s.Trust, e, conn)
+	c, err := r.imapSession(s.Trust, e, conn, nil)
 	if err != nil {
 		return err
 	}
@@ -52,20 +52,25 @@ func testIMAP(ctx context.Context, s Settings, password string, emit func(Step))
 	return nil
 }
 
-// imapSession brings conn to an IMAP client past the greeting, encrypted as e says.
-func (r *stepper) imapSession(trust *Trust, e Endpoint, conn net.Conn) (*imapclient.Client, error) {
+// imapSession brings conn to an IMAP client past the greeting, encrypted as e says. opts,
+// when not nil, are the client's options (its TLSConfig is replaced by the Trust's).
+func (r *stepper) imapSession(trust *Trust, e Endpoint, conn net.Conn, opts *imapclient.Options) (*imapclient.Client, error) {
+	var o imapclient.Options
+	if opts != nil {
+		o = *opts
+	}
 	switch e.Security {
 	case data.SecuritySSL:
 		tc, err := r.handshake(trust, e, conn)
 		if err != nil {
 			return nil, err
 		}
-		c := imapclient.New(tc, nil)
+		c := imapclient.New(tc, &o)
 		return c, r.imapGreeting(c)
 	case data.SecurityStartTLS:
-		return r.imapStartTLS(trust, e, conn)
+		return r.imapStartTLS(trust, e, conn, o)
 	}
-	c := imapclient.New(conn, nil)
+	c := imapclient.New(conn, &o)
 	return c, r.imapGreeting(c)
 }
 
@@ -82,7 +87,7 @@ func (r *stepper) imapGreeting(c *imapclient.Client) error {
 // imapStartTLS reads the greeting, asks for STARTTLS and does the handshake. A server that
 // refuses STARTTLS gets nothing more: the password is never sent over a plain connection
 // that was meant to be encrypted.
-func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn) (*imapclient.Client, error) {
+func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn, o imapclient.Options) (*imapclient.Client, error) {
 	var c *imapclient.Client
 	var seen handshake
 	err := r.run(StepStartTLS, "Switch to encryption (STARTTLS)", func(st *Step) error {
@@ -90,7 +95,8 @@ func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn) (*imapcl
 		if err != nil {
 			return err
 		}
-		c, err = imapclient.NewStartTLS(conn, &imapclient.Options{TLSConfig: cfg})
+		o.TLSConfig = cfg
+		c, err = imapclient.NewStartTLS(conn, &o)
 		var ie *imap.Error
 		switch {
 		case errors.As(err, &ie):

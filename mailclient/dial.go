@@ -18,19 +18,27 @@ import (
 // own deadlines are ignored: ours are the ones that count.
 type deadlineConn struct {
 	net.Conn
-	timeout time.Duration
+	timeout atomic.Int64 // nanoseconds; an IDLE watcher lengthens it while it waits
 	expired atomic.Bool
 }
 
+func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
+	dc := &deadlineConn{Conn: c}
+	dc.setTimeout(timeout)
+	return dc
+}
+
+func (c *deadlineConn) setTimeout(d time.Duration) { c.timeout.Store(int64(d)) }
+
 func (c *deadlineConn) Read(b []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	c.Conn.SetReadDeadline(time.Now().Add(time.Duration(c.timeout.Load())))
 	n, err := c.Conn.Read(b)
 	c.note(err)
 	return n, err
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(c.timeout.Load())))
 	n, err := c.Conn.Write(b)
 	c.note(err)
 	return n, err
@@ -73,7 +81,7 @@ func (r *stepper) dial(e Endpoint) (conn *deadlineConn, stop func() bool, err er
 		for _, a := range addrs {
 			if raw, err = d.DialContext(r.ctx, "tcp", net.JoinHostPort(a, strconv.Itoa(e.Port))); err == nil {
 				st.Detail = "Connected to " + raw.RemoteAddr().String()
-				conn = &deadlineConn{Conn: raw, timeout: r.timeout}
+				conn = newDeadlineConn(raw, r.timeout)
 				return nil
 			}
 		}

@@ -1,0 +1,430 @@
+package mailclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+
+	"mailroom/data"
+)
+
+// SyncStore is what syncing a mailbox needs of the database; *data.Store has it. Errors are
+// those documented on data.Store.
+type SyncStore interface {
+	PinSource
+	Get(ctx context.Context, id int64) (*data.Provider, error)
+	SetMailboxState(ctx context.Context, id int64, state data.MailboxState, lastError string) error
+	Folders(ctx context.Context, mailboxID int64) ([]*data.Folder, error)
+	SaveFolders(ctx context.Context, mailboxID int64, list []data.FolderInfo) error
+	ResetFolder(ctx context.Context, id int64, uidValidity uint32) error
+	StoreMessages(ctx context.Context, folderID int64, msgs []*data.Message, fetchedUID uint32) error
+	UpdateFlags(ctx context.Context, folderID int64, ups []data.FlagUpdate) error
+	MessageUIDs(ctx context.Context, folderID int64) ([]uint32, error)
+	RemoveMessages(ctx context.Context, folderID int64, uids []uint32) error
+	SetFolderSynced(ctx context.Context, id int64, uidNext uint32, highestModSeq uint64) error
+}
+
+// DefaultBatch is how many new messages one FETCH asks for and one transaction stores.
+const DefaultBatch = 500
+
+// SyncOptions tune one sync.
+type SyncOptions struct {
+	// Folder limits the sync to the folder of that name ("" for every folder); INBOX in any case.
+	Folder string
+	// Progress, when not nil, is told for each folder when it starts (0 of 0) and after each
+	// stored batch of new messages how many of them are stored. Its calls never overlap and
+	// it must not block for long.
+	Progress func(folder string, done, total int)
+	// Batch is how many new messages are fetched and stored at once; 0 for DefaultBatch.
+	Batch int
+}
+
+// FolderSummary says what one sync changed in one folder.
+type FolderSummary struct {
+	Folder  string
+	New     int  // messages added
+	Changed int  // messages whose flags the server reported changed
+	Removed int  // messages expunged on the server
+	Reset   bool // UIDVALIDITY changed: the folder's cache was dropped and fetched again
+}
+
+// ErrNoSuchFolder is returned when SyncOptions.Folder names no folder of the mailbox.
+var ErrNoSuchFolder = errors.New("no such folder")
+
+// SyncMailbox brings the stored folders and messages of mailbox m in step with its IMAP
+// server, connecting as the connection test does (same TLS trust and pins) with the saved
+// password. Per folder it asks only for what changed since the last sync: new messages
+// (from m.LoadFrom on, in batches each stored in one transaction), changed flags (with
+// CONDSTORE only those changed since the last HIGHESTMODSEQ) and expunged messages; a
+// changed UIDVALIDITY drops the folder's cache and fetches it again. Cancelling ctx stops it
+// at once, leaving a consistent cache that the next sync continues from.
+//
+// Unless cancelled, the outcome is recorded as the mailbox's state. It returns what changed
+// per folder, and on failure an error Explain turns into a sentence (see also OutcomeOf).
+func SyncMailbox(ctx context.Context, store SyncStore, secrets SecretStore, m *data.Mailbox, opt SyncOptions) ([]FolderSummary, error) {
+	settings, password, err := mailboxSettings(ctx, store, secrets, m)
+	if err != nil {
+		return nil, err
+	}
+	sums, err := syncSettings(ctx, store, settings, password, m, opt)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return sums, err
+	}
+	state, msg := data.MailboxOK, ""
+	if err != nil {
+		state, msg = data.MailboxError, Explain(err)
+	}
+	if serr := store.SetMailboxState(context.WithoutCancel(ctx), m.ID, state, msg); serr != nil {
+		return sums, errors.Join(err, fmt.Errorf("record state of %s: %w", m.Address, serr))
+	}
+	return sums, err
+}
+
+// mailboxSettings returns the IMAP settings and saved password of m, with the pins of store.
+func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, m *data.Mailbox) (Settings, string, error) {
+	p, err := store.Get(ctx, m.ProviderID)
+	if err != nil {
+		return Settings{}, "", fmt.Errorf("read provider of %s: %w", m.Address, err)
+	}
+	password, err := secrets.Get(ctx, m.KeyringRef)
+	if errors.Is(err, data.ErrNotFound) {
+		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrNoPassword)
+	}
+	if err != nil {
+		return Settings{}, "", fmt.Errorf("read password of %s: %w", m.Address, err)
+	}
+	s := SettingsFor(p, m.Login, &Trust{Pins: store})
+	if s.IMAP == nil {
+		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrIMAPDisabled)
+	}
+	return s, password, nil
+}
+
+// syncSettings is SyncMailbox with the settings and password already known.
+func syncSettings(ctx context.Context, store SyncStore, s Settings, password string, m *data.Mailbox, opt SyncOptions) ([]FolderSummary, error) {
+	ic, err := dialIMAP(ctx, s, password, nil)
+	if err != nil {
+		return nil, canceledOr(ctx, err)
+	}
+	defer ic.close()
+	sy := &syncer{ctx: ctx, ic: ic, store: store, m: m, opt: opt}
+	if sy.opt.Batch <= 0 {
+		sy.opt.Batch = DefaultBatch
+	}
+	sums, err := sy.run()
+	return sums, canceledOr(ctx, err)
+}
+
+// canceledOr returns ctx's error when it ended (a closed connection's error means nothing
+// then), else err.
+func canceledOr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("sync: %w", ctx.Err())
+	}
+	return err
+}
+
+// syncer runs one sync over one connection.
+type syncer struct {
+	ctx   context.Context
+	ic    *imapConn
+	store SyncStore
+	m     *data.Mailbox
+	opt   SyncOptions
+}
+
+func (sy *syncer) run() ([]FolderSummary, error) {
+	folders, err := sy.folders()
+	if err != nil {
+		return nil, err
+	}
+	var sums []FolderSummary
+	for _, f := range folders {
+		sum, err := sy.folder(f)
+		if err != nil {
+			return sums, fmt.Errorf("sync %s: %w", f.Name, err)
+		}
+		sums = append(sums, sum)
+	}
+	return sums, nil
+}
+
+// folders lists the server's folders with their roles, stores them, and returns the
+// selectable ones to sync.
+func (sy *syncer) folders() ([]*data.Folder, error) {
+	var opts *imap.ListOptions
+	if sy.ic.has(imap.CapSpecialUse) {
+		opts = &imap.ListOptions{ReturnSpecialUse: true}
+	}
+	list, err := sy.ic.List("", "*", opts).Collect()
+	if err != nil {
+		return nil, wrapIMAP("LIST", err)
+	}
+	infos := make([]data.FolderInfo, 0, len(list))
+	for _, l := range list {
+		infos = append(infos, folderInfo(l))
+	}
+	if err := sy.store.SaveFolders(sy.ctx, sy.m.ID, infos); err != nil {
+		return nil, err
+	}
+	stored, err := sy.store.Folders(sy.ctx, sy.m.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*data.Folder
+	for _, f := range stored {
+		if f.Selectable && (sy.opt.Folder == "" || f.Name == sy.opt.Folder ||
+			f.Role == data.RoleInbox && strings.EqualFold(sy.opt.Folder, "INBOX")) {
+			out = append(out, f)
+		}
+	}
+	if sy.opt.Folder != "" && len(out) == 0 {
+		return nil, fmt.Errorf("%q: %w", sy.opt.Folder, ErrNoSuchFolder)
+	}
+	return out, nil
+}
+
+func (sy *syncer) progress(folder string, done, total int) {
+	if sy.opt.Progress != nil {
+		sy.opt.Progress(folder, done, total)
+	}
+}
+
+// folder syncs one folder: SELECT, then flags and expunges of the stored messages, then new
+// messages, then the new UIDNEXT and HIGHESTMODSEQ.
+func (sy *syncer) folder(f *data.Folder) (FolderSummary, error) {
+	sum := FolderSummary{Folder: f.Name}
+	sy.progress(f.Name, 0, 0)
+	condStore := sy.ic.has(imap.CapCondStore)
+	sel, err := sy.ic.Select(f.Name, &imap.SelectOptions{ReadOnly: true, CondStore: condStore}).Wait()
+	if err != nil {
+		return sum, wrapIMAP("SELECT", err)
+	}
+	if sel.UIDValidity != f.UIDValidity {
+		if err := sy.store.ResetFolder(sy.ctx, f.ID, sel.UIDValidity); err != nil {
+			return sum, err
+		}
+		sum.Reset = f.UIDValidity != 0
+		f.FetchedUID, f.UIDNext, f.HighestModSeq = 0, 0, 0
+	}
+	modSeq := sel.HighestModSeq
+	if !condStore {
+		modSeq = 0
+	}
+	// With CONDSTORE an unchanged HIGHESTMODSEQ proves nothing changed at all: no new
+	// message, no flag, no expunge (RFC 7162 makes an expunge raise it too).
+	unchanged := f.FetchedUID > 0 && modSeq != 0 && modSeq == f.HighestModSeq && uint32(sel.UIDNext) == f.UIDNext
+	if !unchanged {
+		if f.FetchedUID > 0 {
+			if sum.Changed, err = sy.flags(f, modSeq); err != nil {
+				return sum, err
+			}
+			if sum.Removed, err = sy.expunged(f, sel.NumMessages, uint32(sel.UIDNext)); err != nil {
+				return sum, err
+			}
+		}
+		if uint32(sel.UIDNext) != f.UIDNext || f.UIDNext == 0 {
+			if sum.New, err = sy.newMessages(f, uint32(sel.UIDNext)); err != nil {
+				return sum, err
+			}
+		}
+	}
+	return sum, sy.store.SetFolderSynced(sy.ctx, f.ID, uint32(sel.UIDNext), modSeq)
+}
+
+// flags fetches the flags of the stored messages (with CONDSTORE only those changed since
+// the last sync) and stores them; it returns how many were reported.
+func (sy *syncer) flags(f *data.Folder, modSeq uint64) (int, error) {
+	if modSeq != 0 && modSeq == f.HighestModSeq {
+		return 0, nil
+	}
+	opts := &imap.FetchOptions{UID: true, Flags: true}
+	if modSeq != 0 && f.HighestModSeq != 0 {
+		opts.ChangedSince = f.HighestModSeq
+	}
+	var set imap.UIDSet
+	set.AddRange(1, imap.UID(f.FetchedUID))
+	cmd := sy.ic.Fetch(set, opts)
+	var ups []data.FlagUpdate
+	n := 0
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		b, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return n, wrapIMAP("FETCH FLAGS", err)
+		}
+		if uint32(b.UID) > f.FetchedUID || b.UID == 0 {
+			continue
+		}
+		ups = append(ups, data.FlagUpdate{UID: uint32(b.UID), Flags: flagsOf(b.Flags)})
+		if len(ups) == 5000 {
+			if err := sy.store.UpdateFlags(sy.ctx, f.ID, ups); err != nil {
+				cmd.Close()
+				return n, err
+			}
+			n, ups = n+len(ups), ups[:0]
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return n, wrapIMAP("FETCH FLAGS", err)
+	}
+	return n + len(ups), sy.store.UpdateFlags(sy.ctx, f.ID, ups)
+}
+
+// expunged removes the stored messages the server no longer has; it returns how many.
+// numMessages and uidNext are the folder's from SELECT: when no message arrived since the
+// last complete sync and the whole folder is stored, equal counts prove nothing was expunged.
+func (sy *syncer) expunged(f *data.Folder, numMessages, uidNext uint32) (int, error) {
+	local, err := sy.store.MessageUIDs(sy.ctx, f.ID)
+	if err != nil {
+		return 0, err
+	}
+	if len(local) == 0 {
+		return 0, nil
+	}
+	if sy.m.LoadFrom.IsZero() && f.UIDNext != 0 && uidNext == f.UIDNext && uint32(len(local)) == numMessages {
+		return 0, nil
+	}
+	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(1, imap.UID(f.FetchedUID))}}
+	server, err := sy.search(criteria)
+	if err != nil {
+		return 0, err
+	}
+	gone := missing(local, server)
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	return len(gone), sy.store.RemoveMessages(sy.ctx, f.ID, gone)
+}
+
+// missing returns the members of local (ascending) that are not in server.
+func missing(local []uint32, server imap.UIDSet) []uint32 {
+	var out []uint32
+	for _, u := range local {
+		if !server.Contains(imap.UID(u)) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func uidRange(from, to imap.UID) imap.UIDSet {
+	var s imap.UIDSet
+	s.AddRange(from, to)
+	return s
+}
+
+// search runs UID SEARCH, asking for a compact answer where ESEARCH is offered.
+func (sy *syncer) search(criteria *imap.SearchCriteria) (imap.UIDSet, error) {
+	var opts *imap.SearchOptions
+	if sy.ic.has(imap.CapESearch) {
+		opts = &imap.SearchOptions{ReturnAll: true}
+	}
+	res, err := sy.ic.UIDSearch(criteria, opts).Wait()
+	if err != nil {
+		return nil, wrapIMAP("SEARCH", err)
+	}
+	set, _ := res.All.(imap.UIDSet)
+	return set, nil
+}
+
+// newMessages fetches and stores the messages above the stored ones, from the mailbox's
+// LoadFrom date on, a batch per FETCH and per transaction; it returns how many.
+func (sy *syncer) newMessages(f *data.Folder, uidNext uint32) (int, error) {
+	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(imap.UID(f.FetchedUID+1), 0)}}
+	if !sy.m.LoadFrom.IsZero() {
+		criteria.Since = sy.m.LoadFrom
+	}
+	set, err := sy.search(criteria)
+	if err != nil {
+		return 0, err
+	}
+	all, _ := set.Nums()
+	uids := make([]uint32, 0, len(all))
+	for _, u := range all {
+		if uint32(u) > f.FetchedUID { // "n:*" also matches the last message when n is above it
+			uids = append(uids, uint32(u))
+		}
+	}
+	slices.Sort(uids)
+	n, err := sy.fetchNew(f, uids)
+	if err != nil {
+		return n, err
+	}
+	// Messages the date left out need not be searched again.
+	if uidNext > 0 {
+		err = sy.store.StoreMessages(sy.ctx, f.ID, nil, uidNext-1)
+	}
+	return n, err
+}
+
+// batch is a fetched batch of new messages on its way to the database.
+type batch struct {
+	msgs []*data.Message
+	upTo uint32
+}
+
+// fetchNew fetches uids in batches while a writer stores the previous batch, so the network
+// and the database work at the same time; progress is reported as batches are stored.
+func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
+	total := len(uids)
+	sy.progress(f.Name, 0, total)
+	if total == 0 {
+		return 0, nil
+	}
+	writes := make(chan batch, 1)
+	written := make(chan error, 1)
+	stored := 0
+	go func() {
+		var err error
+		for b := range writes {
+			if err == nil {
+				err = sy.store.StoreMessages(sy.ctx, f.ID, b.msgs, b.upTo)
+				if err == nil {
+					stored += len(b.msgs)
+					sy.progress(f.Name, stored, total)
+				}
+			}
+		}
+		written <- err
+	}()
+	ferr := sy.fetchBatches(uids, writes)
+	close(writes)
+	werr := <-written
+	if ferr != nil {
+		return stored, ferr
+	}
+	return stored, werr
+}
+
+var newMessageItems = &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, Envelope: true,
+	BodyStructure: &imap.FetchItemBodyStructure{Extended: true}}
+
+func (sy *syncer) fetchBatches(uids []uint32, writes chan<- batch) error {
+	for chunk := range slices.Chunk(uids, sy.opt.Batch) {
+		var set imap.UIDSet
+		for _, u := range chunk {
+			set.AddNum(imap.UID(u))
+		}
+		bufs, err := sy.ic.Fetch(set, newMessageItems).Collect()
+		if err != nil {
+			return wrapIMAP("FETCH", err)
+		}
+		msgs := make([]*data.Message, 0, len(bufs))
+		for _, b := range bufs {
+			if b.UID != 0 {
+				msgs = append(msgs, messageOf(b))
+			}
+		}
+		select {
+		case writes <- batch{msgs: msgs, upTo: chunk[len(chunk)-1]}:
+		case <-sy.ctx.Done():
+			return sy.ctx.Err()
+		}
+	}
+	return nil
+}
