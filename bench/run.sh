@@ -23,3 +23,4 @@ ratio "$OUT/data.txt" BenchmarkResolveProvider/exact BenchmarkResolveBaselineRaw
 ratio "$OUT/data.txt" BenchmarkResolveProviderCold BenchmarkResolveBaselineRawLookup "ResolveProvider, cache miss"
 bash bench/startup.sh
 bash bench/send.sh
+bash bench/sync.sh
