@@ -6,13 +6,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,6 +44,9 @@ type Store interface {
 	SetDefaultMailbox(ctx context.Context, id int64) error
 	mailclient.OwnSettingsStore
 	mailclient.OutboxStore
+	mailclient.MessageStore
+	MessagePage(ctx context.Context, folderID int64, after data.Cursor, limit int) ([]*data.Message, error)
+	SearchMessages(ctx context.Context, folderID int64, query string, after data.Cursor, limit int) ([]*data.Message, error)
 	Drafts(ctx context.Context) ([]*data.Draft, error)
 	SaveDraft(ctx context.Context, d *data.Draft) error
 	DeleteDraft(ctx context.Context, id int64) error
@@ -63,6 +68,7 @@ type UI struct {
 	win     fyne.Window
 
 	mailboxes  *mailboxesView
+	mail       *mailView
 	providers  *providersView
 	domains    *domainsView
 	perms      *permissionsView
@@ -74,6 +80,7 @@ type UI struct {
 
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
+	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
 
 	jobs    sync.WaitGroup // background work not yet applied; tests wait on it
 	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -82,10 +89,11 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond}
+	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, syncEvery: 5 * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
 	u.mailboxes = newMailboxesView(u)
+	u.mail = newMailView(u)
 	u.providers = newProvidersView(u)
 	u.domains = newDomainsView(u)
 	u.perms = newPermissionsView(u)
@@ -104,6 +112,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 // ShowMain lays out and shows the main window at its remembered size, and loads its data.
 func (u *UI) ShowMain() {
 	tabs := container.NewAppTabs(
+		container.NewTabItemWithIcon("Mail", theme.MailReplyAllIcon(), u.mail.content),
 		container.NewTabItemWithIcon("Mailboxes", theme.MailComposeIcon(), u.mailboxes.content),
 		container.NewTabItemWithIcon("Outbox", theme.MailSendIcon(), u.outboxView.content),
 		container.NewTabItemWithIcon("Email providers", theme.StorageIcon(), u.providers.content),
@@ -127,12 +136,14 @@ func (u *UI) ShowMain() {
 		prefs.SetFloat("window.width", float64(s.Width))
 		prefs.SetFloat("window.height", float64(s.Height))
 	})
-	u.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault},
-		func(fyne.Shortcut) { u.compose(data.Composition{}, 0) })
+	u.installMainKeys(tabs)
 	u.win.SetMaster()
 	u.win.Show()
 	u.reload()
 	u.followProviderList(ctx)
+	if u.syncEvery > 0 {
+		u.mail.syncOnSchedule(ctx, u.syncEvery)
+	}
 	u.workers.Add(1)
 	go func() {
 		defer u.workers.Done()
@@ -140,6 +151,40 @@ func (u *UI) ShowMain() {
 			u.log.Error("outbox stopped", "err", err)
 		}
 	}()
+}
+
+// installMainKeys gives the main window the keys people know from mail programs.
+func (u *UI) installMainKeys(tabs *container.AppTabs) {
+	mail := func(f func()) func() {
+		return func() {
+			tabs.SelectIndex(0)
+			f()
+		}
+	}
+	shortcuts{
+		ctrl(fyne.KeyN): func() { u.compose(data.Composition{}, 0) },
+		ctrl(fyne.KeyR): mail(func() { u.mail.answer(false, false) }),
+		{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: mail(func() { u.mail.answer(true, false) }),
+		ctrl(fyne.KeyL): mail(func() { u.mail.answer(false, true) }),
+		ctrl(fyne.KeyF): mail(func() { u.win.Canvas().Focus(u.mail.search) }),
+	}.install(u.win.Canvas())
+	u.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		switch e.Name {
+		case fyne.KeyF5:
+			u.mail.syncAll()
+		case fyne.KeyDelete:
+			u.mail.deleteSelected()
+		}
+	})
+}
+
+// attachDir is where the attachments of message id are put to be forwarded.
+func (u *UI) attachDir(id int64) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "Mailroom", "forward", strconv.FormatInt(id, 10))
 }
 
 // stopWorkers ends the long-running loops and waits for them.
@@ -153,6 +198,7 @@ func (u *UI) stopWorkers() {
 // reload reads providers, domains and users again and shows them.
 func (u *UI) reload() {
 	u.mailboxes.load()
+	u.mail.load()
 	u.providers.load()
 	u.domains.load()
 	u.perms.load()

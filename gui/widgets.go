@@ -167,3 +167,49 @@ func (e *escEntry) TypedShortcut(s fyne.Shortcut) {
 	}
 	e.Entry.TypedShortcut(s)
 }
+
+// keyList is a widget.List whose keys without modifiers (F5, Delete) run the window's
+// actions: Fyne gives such keys only to the focused widget.
+type keyList struct {
+	widget.List
+	keys map[fyne.KeyName]func()
+}
+
+func newKeyList(keys map[fyne.KeyName]func(), length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *keyList {
+	l := &keyList{keys: keys}
+	l.Length, l.CreateItem, l.UpdateItem = length, create, update
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// TypedKey runs the key's action, or moves as a list does.
+func (l *keyList) TypedKey(e *fyne.KeyEvent) {
+	if f, ok := l.keys[e.Name]; ok {
+		f()
+		return
+	}
+	l.List.TypedKey(e)
+}
+
+// keyTree is a widget.Tree with the window's keys, as keyList.
+type keyTree struct {
+	widget.Tree
+	keys map[fyne.KeyName]func()
+}
+
+func newKeyTree(keys map[fyne.KeyName]func(), children func(widget.TreeNodeID) []widget.TreeNodeID, branch func(widget.TreeNodeID) bool,
+	create func(bool) fyne.CanvasObject, update func(widget.TreeNodeID, bool, fyne.CanvasObject)) *keyTree {
+	t := &keyTree{keys: keys}
+	t.ChildUIDs, t.IsBranch, t.CreateNode, t.UpdateNode = children, branch, create, update
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+// TypedKey runs the key's action, or moves as a tree does.
+func (t *keyTree) TypedKey(e *fyne.KeyEvent) {
+	if f, ok := t.keys[e.Name]; ok {
+		f()
+		return
+	}
+	t.Tree.TypedKey(e)
+}

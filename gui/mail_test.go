@@ -1,0 +1,71 @@
+package gui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"mailroom/data"
+	"mailroom/internal/testenv"
+)
+
+// The single user's journey, in the Mail screen: a message arrives, Sync brings it into the
+// Inbox, it opens in the reader, and Reply answers it with its subject and threading.
+func TestMailSyncsOpensAndRepliesAgainstDovecot(t *testing.T) {
+	srv := testenv.Load(t)
+	u, s := senderUI(t, srv)
+	subject := "Journey " + time.Now().Format("150405.000")
+	w := u.compose(data.Composition{}, 0)
+	act(u, func() {
+		w.to.SetText("ann@example.test")
+		w.subject.SetText(subject)
+		w.body.SetText("Hello Ann,\nthis came through Postfix.")
+	})
+	act(u, func() { test.Tap(w.send) })
+	u.jobs.Wait()
+
+	var found *data.Message
+	for deadline := time.Now().Add(60 * time.Second); found == nil && time.Now().Before(deadline); {
+		act(u, u.mail.syncAll)
+		u.jobs.Wait()
+		for _, m := range u.mail.msgs {
+			if m.Subject == subject {
+				found = m
+			}
+		}
+		if found == nil {
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	if found == nil {
+		t.Fatalf("the message never reached the Inbox; status %q", u.mail.status.Text)
+	}
+	if u.mail.folder == nil || u.mail.folder.Role != data.RoleInbox || !strings.HasPrefix(u.mail.status.Text, "Up to date") {
+		t.Errorf("folder %+v, status %q", u.mail.folder, u.mail.status.Text)
+	}
+	if found.Flags.Seen {
+		t.Error("a new message arrived read")
+	}
+
+	act(u, func() { u.mail.open(found) })
+	u.jobs.Wait()
+	if !strings.Contains(u.mail.reader.body.Text, "this came through Postfix") {
+		t.Fatalf("reader shows %q", u.mail.reader.body.Text)
+	}
+	if m, _ := s.Message(context.Background(), found.ID); !m.Flags.Seen {
+		t.Error("opening the message did not mark it read")
+	}
+
+	act(u, func() { u.mail.answer(false, false) })
+	u.jobs.Wait()
+	replied := false
+	for _, win := range u.app.Driver().AllWindows() {
+		replied = replied || win.Title() == "Re: "+subject
+	}
+	if !replied {
+		t.Fatal("no reply window titled \"Re: " + subject + "\" opened")
+	}
+}
