@@ -64,6 +64,14 @@ func explainCause(err error) string {
 		return "The mail server has no Sent folder. Create a folder named Sent."
 	case errors.Is(err, ErrEmptySubject):
 		return "The message has no subject."
+	case errors.Is(err, ErrFolderChanged):
+		return "The folder was changed on the server since the last sync, so nothing was done. Sync the mailbox, then try again."
+	case errors.Is(err, ErrNoTrash):
+		return "The mailbox has no Trash folder to move the message to. Create a folder named Trash on the server, then sync."
+	case errors.Is(err, ErrMessageGone):
+		return "The message is no longer on the server; another mail program may have moved or deleted it. Sync the mailbox."
+	case errors.Is(err, ErrNoSuchFolder):
+		return "The server has no folder of that name. Sync the mailbox to see its folders, or check the name."
 	case errors.As(err, &pnd):
 		return "The mailbox was removed, but its password could not be deleted from the keyring. " + explainCause(pnd.Err)
 	case errors.Is(err, context.Canceled):

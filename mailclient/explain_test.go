@@ -33,6 +33,10 @@ func TestExplain(t *testing.T) {
 		{"wrong host", &UntrustedCertError{Host: "imap.a.example", Reasons: []CertReason{ReasonHostname}, Cert: CertInfo{Names: []string{"b.example"}}}, "it is for b.example, not imap.a.example"},
 		{"mismatch", &PinMismatchError{Host: "h"}, "may be intercepted"},
 		{"one side", &SideError{Side: Outgoing, Addr: "smtp.example:465", Err: ErrStartTLSNotOffered}, "Outgoing mail (SMTP), smtp.example:465: The server does not offer STARTTLS"},
+		{"folder changed", fmt.Errorf("INBOX: %w", ErrFolderChanged), "changed on the server since the last sync"},
+		{"no trash", ErrNoTrash, "has no Trash folder"},
+		{"message gone", fmt.Errorf("FETCH BODY: %w", ErrMessageGone), "no longer on the server"},
+		{"no such folder", fmt.Errorf("sync: %q: %w", "Foo", ErrNoSuchFolder), "has no folder of that name"},
 		{"other", errors.New("boom"), "The connection failed: boom"},
 	}
 	for _, tt := range tests {
