@@ -82,8 +82,8 @@ type UI struct {
 	typingPause time.Duration          // how long typing must pause before a search starts
 	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
 
-	jobs    sync.WaitGroup // background work not yet applied; tests wait on it
-	applyMu sync.Mutex     // one apply at a time even where fyne.Do does not serialize (the test driver)
+	jobs    pending    // background work not yet applied; tests wait on it
+	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
 }
 
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
@@ -261,4 +261,46 @@ func ShowStartupProblem(a fyne.App, msg string) {
 	w.Resize(fyne.NewSize(520, 200))
 	w.SetMaster()
 	w.Show()
+}
+
+// pending counts background work not yet applied. Unlike a sync.WaitGroup, work may start
+// (from the outbox, a timer) while someone waits for it to settle.
+type pending struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n is 0
+}
+
+// Add counts delta more (or, negative, fewer) pieces of work.
+func (p *pending) Add(delta int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.zero == nil {
+		p.zero = make(chan struct{})
+		close(p.zero)
+	}
+	if p.n == 0 && delta > 0 {
+		p.zero = make(chan struct{})
+	}
+	p.n += delta
+	if p.n == 0 {
+		close(p.zero)
+	}
+}
+
+// Done counts one piece of work finished.
+func (p *pending) Done() { p.Add(-1) }
+
+// Wait returns once no work is pending.
+func (p *pending) Wait() {
+	for {
+		p.mu.Lock()
+		if p.zero == nil || p.n == 0 {
+			p.mu.Unlock()
+			return
+		}
+		ch := p.zero
+		p.mu.Unlock()
+		<-ch
+	}
 }

@@ -36,7 +36,7 @@ type composeWindow struct {
 	body                 *escEntry
 	attachments          []string
 	attachList           *fyne.Container
-	errs                 map[string]*widget.Label
+	errs                 fieldErrors
 	status               *widget.Label
 	send                 *widget.Button
 	dirty                bool
@@ -49,7 +49,7 @@ type composeWindow struct {
 
 // compose opens a compose window filled with c; draftID is the draft it continues (0 for new).
 func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
-	w := &composeWindow{ui: u, errs: map[string]*widget.Label{}}
+	w := &composeWindow{ui: u, errs: fieldErrors{}}
 	w.keys = shortcuts{
 		ctrl(fyne.KeyReturn): func() { w.submit(false) },
 		ctrl(fyne.KeyEnter):  func() { w.submit(false) },
@@ -123,21 +123,10 @@ func (w *composeWindow) build() {
 }
 
 func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	w.errs[name] = l
-	return container.NewVBox(o, l)
+	return w.errs.beside(o, name)
 }
 
-func (w *composeWindow) setError(field, msg string) {
-	if l, ok := w.errs[field]; ok {
-		l.SetText(msg)
-		l.Hidden = msg == ""
-		l.Refresh()
-	}
-}
+func (w *composeWindow) setError(field, msg string) { w.errs.set(field, msg) }
 
 // loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
 func (w *composeWindow) loadMailboxes(want int64) {
@@ -302,9 +291,7 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 					msgs[f.Field] += "\n" + f.Msg
 				}
 			}
-			for field := range w.errs {
-				w.setError(field, msgs[field])
-			}
+			w.errs.showAll(msgs)
 			w.status.SetText("Fix what is marked in red; the message was not sent.")
 		case err != nil:
 			showError(w.win, "The message was not sent", mailclient.Explain(err))

@@ -165,10 +165,7 @@ func (v *domainsView) showEditor(e data.DomainEntry) *domainDialog {
 	d.domain = widget.NewEntry()
 	d.domain.SetPlaceHolder("example.com")
 	d.domain.SetText(data.DisplayDomain(e.Domain))
-	d.err = widget.NewLabel("")
-	d.err.Importance = widget.DangerImportance
-	d.err.Wrapping = fyne.TextWrapWord
-	d.err.Hide()
+	d.err = newErrorLabel()
 	providers, _ := v.ui.store.List(context.Background())
 	names := make([]string, len(providers))
 	for i, p := range providers {

@@ -46,7 +46,7 @@ type mailboxWindow struct {
 	saveAnyway *widget.Button
 	testBtn    *widget.Button
 	save       *widget.Button
-	errs       map[string]*widget.Label
+	errs       fieldErrors
 
 	proposed   []string // fingerprints the person compared and chose to trust
 	untrusted  []*mailclient.UntrustedCertError
@@ -60,7 +60,7 @@ type mailboxWindow struct {
 
 // openMailbox opens the window for m; nil sets up a new mailbox.
 func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
-	w := &mailboxWindow{ui: u, orig: m, errs: map[string]*widget.Label{}}
+	w := &mailboxWindow{ui: u, orig: m, errs: fieldErrors{}}
 	w.keys = shortcuts{ctrl(fyne.KeyS): func() { w.submit() }}
 	title := "New mailbox"
 	if m != nil {
@@ -151,21 +151,10 @@ func (w *mailboxWindow) build() {
 
 // field puts o above the error label of field name.
 func (w *mailboxWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	w.errs[name] = l
-	return container.NewVBox(o, l)
+	return w.errs.beside(o, name)
 }
 
-func (w *mailboxWindow) setError(field, msg string) {
-	if l, ok := w.errs[field]; ok {
-		l.SetText(msg)
-		l.Hidden = msg == ""
-		l.Refresh()
-	}
-}
+func (w *mailboxWindow) setError(field, msg string) { w.errs.set(field, msg) }
 
 func (w *mailboxWindow) changed(field string) {
 	w.dirty = true
@@ -430,9 +419,7 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 	if w.provider != nil && w.provider.ID == 0 {
 		delete(errs, data.FieldProvider) // found settings, saved with the mailbox
 	}
-	for field := range w.errs {
-		w.setError(field, errs[field])
-	}
+	w.errs.showAll(errs)
 	return m, errs
 }
 

@@ -51,7 +51,7 @@ type providerCard struct {
 	domains   *domainEditor
 	save      *widget.Button
 	summary   *widget.Label // how many fields need fixing, beside Save
-	errs      map[string]*widget.Label
+	errs      fieldErrors
 	onSaved   func(*data.Provider) // for tests
 	keys      shortcuts
 }
@@ -61,7 +61,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage() || p.ManagedBy != "", errs: map[string]*widget.Label{}}
+	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage() || p.ManagedBy != "", errs: fieldErrors{}}
 	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
 	title := "New email provider"
 	if p.ID != 0 {
@@ -113,7 +113,7 @@ func (c *providerCard) build() {
 	logoButtons := container.NewHBox(widget.NewButton("Choose…", c.chooseLogo), widget.NewButton("Remove", c.removeLogo))
 	form := container.NewVBox(
 		container.New(newFormLayout(), widget.NewLabelWithStyle("Name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), c.field(c.name, data.FieldName)),
-		c.errLabel(data.FieldProtocols),
+		c.errs.label(data.FieldProtocols),
 		widget.NewCard("", "", container.NewVBox(c.imap.enabled, imapForm)),
 		widget.NewCard("", "", container.NewVBox(c.smtp.enabled, smtpForm)),
 		container.New(newFormLayout(),
@@ -190,19 +190,7 @@ func (c *providerCard) field(o fyne.CanvasObject, name string) fyne.CanvasObject
 	if e, ok := o.(*escEntry); ok {
 		e.OnChanged = func(string) { c.changed(name) }
 	}
-	return container.NewVBox(o, c.errLabel(name))
-}
-
-func (c *providerCard) errLabel(field string) *widget.Label {
-	if l, ok := c.errs[field]; ok {
-		return l
-	}
-	l := widget.NewLabel("")
-	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
-	l.Hide()
-	c.errs[field] = l
-	return l
+	return c.errs.beside(o, name)
 }
 
 // changed marks the card as edited and clears the error shown for field.
@@ -216,12 +204,7 @@ func (c *providerCard) changed(field string) {
 
 // showErrors shows each field's message beside it (clearing the others) and a count beside Save.
 func (c *providerCard) showErrors(errs map[string]string) {
-	for field := range errs {
-		c.errLabel(field)
-	}
-	for field := range c.errs {
-		c.setError(field, errs[field])
-	}
+	c.errs.showAll(errs)
 	switch n := len(errs); n {
 	case 0:
 		c.summary.SetText("")
@@ -232,12 +215,7 @@ func (c *providerCard) showErrors(errs map[string]string) {
 	}
 }
 
-func (c *providerCard) setError(field, msg string) {
-	l := c.errLabel(field)
-	l.SetText(msg)
-	l.Hidden = msg == ""
-	l.Refresh()
-}
+func (c *providerCard) setError(field, msg string) { c.errs.set(field, msg) }
 
 // fill shows p in the fields.
 func (c *providerCard) fill(p *data.Provider) {

@@ -37,10 +37,7 @@ func newSettingsView(u *UI) *settingsView {
 	v.source.SetPlaceHolder("https://intranet.example.com/mail/index.txt or a shared folder")
 	v.source.OnChanged = func(string) { v.sourceErr.Hide() }
 	v.source.OnSubmitted = func(string) { v.doSubscribe() }
-	v.sourceErr = widget.NewLabel("")
-	v.sourceErr.Importance = widget.DangerImportance
-	v.sourceErr.Wrapping = fyne.TextWrapWord
-	v.sourceErr.Hide()
+	v.sourceErr = newErrorLabel()
 	v.subscribe = widget.NewButtonWithIcon("Subscribe", theme.DownloadIcon(), v.doSubscribe)
 	v.refresh = widget.NewButtonWithIcon("Refresh now", theme.ViewRefreshIcon(), v.doRefresh)
 	v.unsubscribe = widget.NewButtonWithIcon("Unsubscribe", theme.CancelIcon(), v.doUnsubscribe)

@@ -34,10 +34,7 @@ func newDomainEditor(onChange func()) *domainEditor {
 	d.entry.OnSubmitted = func(string) { d.addTyped() }
 	d.entry.OnChanged = func(string) { d.showErr("") }
 	d.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), d.addTyped)
-	d.err = widget.NewLabel("")
-	d.err.Importance = widget.DangerImportance
-	d.err.Wrapping = fyne.TextWrapWord
-	d.err.Hide()
+	d.err = newErrorLabel()
 	d.content = container.NewVBox(d.rows, container.NewBorder(nil, nil, nil, d.add, d.entry), d.err)
 	return d
 }
@@ -212,4 +209,49 @@ func (t *keyTree) TypedKey(e *fyne.KeyEvent) {
 		return
 	}
 	t.Tree.TypedKey(e)
+}
+
+// fieldErrors are the error labels shown beside the fields of a form, by field name.
+type fieldErrors map[string]*widget.Label
+
+// label returns the error label of field, made (hidden) the first time.
+func (e fieldErrors) label(field string) *widget.Label {
+	if l, ok := e[field]; ok {
+		return l
+	}
+	l := newErrorLabel()
+	e[field] = l
+	return l
+}
+
+// beside puts o above the error label of field.
+func (e fieldErrors) beside(o fyne.CanvasObject, field string) fyne.CanvasObject {
+	return container.NewVBox(o, e.label(field))
+}
+
+// set shows msg beside field; "" hides it.
+func (e fieldErrors) set(field, msg string) {
+	l := e.label(field)
+	l.SetText(msg)
+	l.Hidden = msg == ""
+	l.Refresh()
+}
+
+// showAll shows each message of msgs beside its field and clears every other field.
+func (e fieldErrors) showAll(msgs map[string]string) {
+	for field := range msgs {
+		e.label(field)
+	}
+	for field := range e {
+		e.set(field, msgs[field])
+	}
+}
+
+// newErrorLabel is a hidden label for a plain sentence on what is wrong.
+func newErrorLabel() *widget.Label {
+	l := widget.NewLabel("")
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return l
 }
