@@ -29,7 +29,9 @@ type mailView struct {
 	mailboxes []*data.Mailbox
 	folders   map[int64][]*data.Folder // mailbox id -> folders
 	tree      *keyTree
-	synced    bool // the sync at start was started
+	synced    bool      // the sync at start was started
+	lastSync  time.Time // when the last sync ended
+	failures  int       // syncs failed in a row, for the backoff
 
 	folder   *data.Folder // shown in the list
 	msgs     []*data.Message
@@ -465,11 +467,11 @@ func (v *mailView) syncNow() {
 	boxes := v.mailboxes
 	v.bar.Show()
 	v.status.SetText("Syncing…")
-	var failed []string
+	var failed, arrived []string
 	v.ui.background(func(context.Context) error {
 		defer cancel()
 		for _, m := range boxes {
-			_, err := mailclient.SyncMailbox(ctx, v.ui.store, v.ui.secrets, m, mailclient.SyncOptions{
+			sums, err := mailclient.SyncMailbox(ctx, v.ui.store, v.ui.secrets, m, mailclient.SyncOptions{
 				Progress: func(folder string, done, total int) {
 					fyne.Do(func() {
 						v.ui.applyMu.Lock()
@@ -488,28 +490,61 @@ func (v *mailView) syncNow() {
 				v.ui.log.Warn("sync", "mailbox", m.Address, "err", err)
 				failed = append(failed, m.Address+": "+mailclient.Explain(err))
 			}
+			if n := newInInbox(sums); n > 0 {
+				arrived = append(arrived, fmt.Sprintf("%s in %s", plural(n, "new message"), m.Address))
+			}
 		}
 		return nil
 	}, func(err error) {
 		v.syncing = nil
 		v.bar.Hide()
+		v.failures++
 		switch {
 		case errors.Is(err, context.Canceled):
 			v.status.SetText("Sync cancelled.")
 		case len(failed) > 0:
 			v.status.SetText("Sync failed for " + strings.Join(failed, " "))
 		default:
+			v.failures = 0
 			v.status.SetText("Up to date, " + time.Now().Format("15:04") + ".")
+		}
+		v.lastSync = time.Now()
+		if len(arrived) > 0 {
+			v.ui.app.SendNotification(fyne.NewNotification("New mail", strings.Join(arrived, "; ")))
 		}
 		v.load()
 		v.ui.mailboxes.load()
 	})
 }
 
-// syncOnSchedule syncs at start and every interval until ctx ends.
+// newInInbox counts the messages a sync added to the Inbox.
+func newInInbox(sums []mailclient.FolderSummary) int {
+	n := 0
+	for _, s := range sums {
+		if strings.EqualFold(s.Folder, "INBOX") {
+			n += s.New
+		}
+	}
+	return n
+}
+
+// retryAfter is how long to wait before the next scheduled sync: interval after a success;
+// after failures 30 seconds, doubling, up to interval.
+func retryAfter(failures int, interval time.Duration) time.Duration {
+	if failures == 0 {
+		return interval
+	}
+	d := 30 * time.Second
+	for i := 1; i < failures && d < interval; i++ {
+		d *= 2
+	}
+	return min(d, interval)
+}
+
+// syncOnSchedule syncs every interval until ctx ends, and sooner after a failure.
 func (v *mailView) syncOnSchedule(ctx context.Context, interval time.Duration) {
 	go func() {
-		t := time.NewTicker(interval)
+		t := time.NewTicker(min(15*time.Second, interval))
 		defer t.Stop()
 		for {
 			select {
@@ -519,7 +554,9 @@ func (v *mailView) syncOnSchedule(ctx context.Context, interval time.Duration) {
 				fyne.Do(func() {
 					v.ui.applyMu.Lock()
 					defer v.ui.applyMu.Unlock()
-					v.syncNow()
+					if time.Since(v.lastSync) >= retryAfter(v.failures, interval) {
+						v.syncNow()
+					}
 				})
 			}
 		}

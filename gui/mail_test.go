@@ -69,3 +69,12 @@ func TestMailSyncsOpensAndRepliesAgainstDovecot(t *testing.T) {
 		t.Fatal("no reply window titled \"Re: " + subject + "\" opened")
 	}
 }
+
+func TestScheduledSyncBacksOffAfterFailuresUpToItsInterval(t *testing.T) {
+	every := 5 * time.Minute
+	for failures, want := range []time.Duration{every, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, every, every} {
+		if got := retryAfter(failures, every); got != want {
+			t.Errorf("after %d failures: %v, want %v", failures, got, want)
+		}
+	}
+}
