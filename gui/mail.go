@@ -620,6 +620,7 @@ func (v *mailView) myAddresses() []string {
 // readerPane shows one message: its headers, its text, its attachments.
 type readerPane struct {
 	v       *mailView
+	subject *widget.Label
 	head    *widget.Label
 	body    *widget.Label
 	banner  *widget.Label
@@ -630,18 +631,20 @@ type readerPane struct {
 
 func newReaderPane(v *mailView) *readerPane {
 	r := &readerPane{v: v, head: widget.NewLabel(""), body: widget.NewLabel(""), banner: widget.NewLabel(""),
-		atts: container.NewVBox()}
+		atts: container.NewVBox(), subject: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
+	r.subject.Wrapping = fyne.TextWrapWord
 	r.head.Wrapping, r.body.Wrapping, r.banner.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord, fyne.TextWrapWord
 	r.body.Selectable = true
 	r.banner.Importance = widget.WarningImportance
 	r.clear()
-	r.content = container.NewBorder(container.NewVBox(r.banner, r.head, r.atts, widget.NewSeparator()), nil, nil, nil,
+	r.content = container.NewBorder(container.NewVBox(r.banner, r.subject, r.head, r.atts, widget.NewSeparator()), nil, nil, nil,
 		container.NewVScroll(r.body))
 	return r
 }
 
 func (r *readerPane) clear() {
 	r.shown = 0
+	r.subject.SetText("")
 	r.head.SetText("Choose a message to read it.")
 	r.body.SetText("")
 	r.banner.Hide()
@@ -650,8 +653,8 @@ func (r *readerPane) clear() {
 
 func (r *readerPane) show(m *data.Message) {
 	r.shown = m.ID
-	r.head.SetText(fmt.Sprintf("%s\nFrom: %s <%s>\nTo: %s\nDate: %s", orDash(m.Subject, "(no subject)"),
-		m.FromName, m.FromAddr, m.To, m.Date.Local().Format("Mon 2 Jan 2006 15:04")))
+	r.subject.SetText(orDash(m.Subject, "(no subject)"))
+	r.head.SetText(fmt.Sprintf("From: %s <%s>\nTo: %s\nDate: %s", m.FromName, m.FromAddr, m.To, m.Date.Local().Format("Mon 2 Jan 2006 15:04")))
 	r.body.SetText("Opening…")
 	r.atts.RemoveAll()
 	var rd *mailclient.Reading
@@ -680,7 +683,8 @@ func (r *readerPane) show(m *data.Message) {
 }
 
 func (r *readerPane) showReading(m *data.Message, rd *mailclient.Reading) {
-	head := []string{orDash(rd.Subject, "(no subject)"), "From: " + rd.From, "To: " + rd.To}
+	r.subject.SetText(orDash(rd.Subject, "(no subject)"))
+	head := []string{"From: " + rd.From, "To: " + rd.To}
 	if rd.Cc != "" {
 		head = append(head, "Cc: "+rd.Cc)
 	}
