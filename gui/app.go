@@ -69,6 +69,7 @@ type UI struct {
 
 	mailboxes  *mailboxesView
 	mail       *mailView
+	tabs       *container.AppTabs
 	providers  *providersView
 	domains    *domainsView
 	perms      *permissionsView
@@ -123,6 +124,7 @@ func (u *UI) ShowMain() {
 	}
 	tabs.Append(container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content))
 	tabs.SetTabLocation(container.TabLocationLeading)
+	u.tabs = tabs
 	u.win.SetContent(tabs)
 	prefs := u.app.Preferences()
 	u.win.Resize(fyne.NewSize(
@@ -151,6 +153,15 @@ func (u *UI) ShowMain() {
 			u.log.Error("outbox stopped", "err", err)
 		}
 	}()
+}
+
+// showProviders brings the Email providers screen forward.
+func (u *UI) showProviders() {
+	for _, t := range u.tabs.Items {
+		if t.Content == u.providers.content {
+			u.tabs.Select(t)
+		}
+	}
 }
 
 // installMainKeys gives the main window the keys people know from mail programs.

@@ -42,11 +42,13 @@ type mailView struct {
 	search   *escEntry
 	selected *data.Message
 
-	reader  *readerPane
-	status  *widget.Label
-	bar     *widget.ProgressBar
-	syncing context.CancelFunc
-	content fyne.CanvasObject
+	reader     *readerPane
+	welcome    *fyne.Container // shown instead of the mail while there is no mailbox
+	firstSteps *fyne.Container // its buttons
+	status     *widget.Label
+	bar        *widget.ProgressBar
+	syncing    context.CancelFunc
+	content    fyne.CanvasObject
 
 	reply, replyAll, forward, del, markRead, flag *widget.Button
 }
@@ -85,10 +87,35 @@ func newMailView(u *UI) *mailView {
 	lists := container.NewHSplit(v.tree, container.NewHSplit(container.NewBorder(v.search, nil, nil, nil, v.list), v.reader.content))
 	lists.Offset = 0.2
 	lists.Trailing.(*container.Split).Offset = 0.42
-	v.content = container.NewBorder(toolbar, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
+	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
 		nil, nil, lists)
+	v.welcome = v.welcomePage()
+	v.content = container.NewStack(mail, v.welcome)
 	v.updateButtons()
 	return v
+}
+
+// welcomePage greets a first start: add your mailbox; an administrator may first set up the
+// email providers, by hand or from files.
+func (v *mailView) welcomePage() *fyne.Container {
+	title := widget.NewLabelWithStyle("Welcome to Mailroom", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	text := widget.NewLabelWithStyle("Add your mailbox: type your address and password, and Mailroom finds the rest.",
+		fyne.TextAlignCenter, fyne.TextStyle{})
+	text.Wrapping = fyne.TextWrapWord
+	add := widget.NewButtonWithIcon("Add your mailbox", theme.ContentAddIcon(), func() { v.ui.openMailbox(nil) })
+	add.Importance = widget.HighImportance
+	buttons := container.NewHBox(add)
+	v.firstSteps = buttons
+	if v.ui.canManage() {
+		buttons.Add(widget.NewButtonWithIcon("Set up email providers", theme.StorageIcon(), func() { v.ui.showProviders() }))
+		imp := widget.NewButtonWithIcon("Import providers…", theme.DownloadIcon(), nil)
+		imp.OnTapped = func() { v.ui.providers.showImportMenu(imp) }
+		buttons.Add(imp)
+	}
+	page := container.NewStack(canvasBackground(), container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 170),
+		container.NewVBox(title, text, container.NewCenter(buttons)))))
+	page.Hide()
+	return page
 }
 
 // Tree nodes: "m<id>" is a mailbox, "f<id>" a folder of it.
@@ -194,6 +221,8 @@ func (v *mailView) load() {
 			return
 		}
 		v.mailboxes, v.folders = boxes, folders
+		v.welcome.Hidden = len(boxes) > 0
+		v.welcome.Refresh()
 		v.tree.Refresh()
 		for _, m := range boxes {
 			v.tree.OpenBranch("m" + strconv.FormatInt(m.ID, 10))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
 	"mailroom/internal/testenv"
@@ -76,5 +77,33 @@ func TestScheduledSyncBacksOffAfterFailuresUpToItsInterval(t *testing.T) {
 		if got := retryAfter(failures, every); got != want {
 			t.Errorf("after %d failures: %v, want %v", failures, got, want)
 		}
+	}
+}
+
+func TestFirstStartWelcomesAndOffersWhatToDo(t *testing.T) {
+	s := openStore(t, t.TempDir()+"/m.db", "ann")
+	u := newTestUI(t, s)
+	if !u.mail.welcome.Visible() {
+		t.Fatal("a new database should open on the welcome page")
+	}
+	text := ""
+	for _, o := range u.mail.firstSteps.Objects {
+		text += o.(*widget.Button).Text + "|"
+	}
+	if text != "Add your mailbox|Set up email providers|Import providers…|" {
+		t.Errorf("buttons = %q", text)
+	}
+	act(u, u.showProviders)
+	if u.tabs.Selected().Content != u.providers.content {
+		t.Error("Set up email providers did not show the providers")
+	}
+	p := testProvider(t, s, "127.0.0.1:993", "127.0.0.1:465")
+	if err := s.SaveMailbox(context.Background(), &data.Mailbox{Address: "ann@example.test", ProviderID: p.ID, Login: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	act(u, u.reload)
+	u.jobs.Wait()
+	if u.mail.welcome.Visible() {
+		t.Error("the welcome page stayed after a mailbox was added")
 	}
 }

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
@@ -254,4 +255,9 @@ func newErrorLabel() *widget.Label {
 	l.Wrapping = fyne.TextWrapWord
 	l.Hide()
 	return l
+}
+
+// canvasBackground is a rectangle in the theme's background colour, to lay over what is behind.
+func canvasBackground() fyne.CanvasObject {
+	return canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
 }
