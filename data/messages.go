@@ -269,6 +269,16 @@ func (s *Store) MessageUIDs(ctx context.Context, folderID int64) ([]uint32, erro
 	return out, rows.Err()
 }
 
+// MessageCount returns how many messages of folder folderID are stored, those marked deleted
+// included, as MessageUIDs would list; it reads only an index.
+func (s *Store) MessageCount(ctx context.Context, folderID int64) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE folder_id = ?`, folderID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count messages of folder %d: %w", folderID, err)
+	}
+	return n, nil
+}
+
 // RemoveMessages deletes the stored messages of folder folderID with the given UIDs (the
 // server expunged them), with their bodies, in one transaction.
 func (s *Store) RemoveMessages(ctx context.Context, folderID int64, uids []uint32) error {

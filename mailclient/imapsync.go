@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"mailroom/data"
 )
@@ -24,6 +26,7 @@ type SyncStore interface {
 	StoreMessages(ctx context.Context, folderID int64, msgs []*data.Message, fetchedUID uint32) error
 	UpdateFlags(ctx context.Context, folderID int64, ups []data.FlagUpdate) error
 	MessageUIDs(ctx context.Context, folderID int64) ([]uint32, error)
+	MessageCount(ctx context.Context, folderID int64) (int, error)
 	RemoveMessages(ctx context.Context, folderID int64, uids []uint32) error
 	SetFolderSynced(ctx context.Context, id int64, uidNext uint32, highestModSeq uint64) error
 }
@@ -106,17 +109,29 @@ func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, 
 
 // syncSettings is SyncMailbox with the settings and password already known.
 func syncSettings(ctx context.Context, store SyncStore, s Settings, password string, m *data.Mailbox, opt SyncOptions) ([]FolderSummary, error) {
-	ic, err := dialIMAP(ctx, s, password, nil)
+	sy := newSyncer(ctx, store, m, opt)
+	ic, err := dialIMAP(ctx, s, password, sy.handler())
 	if err != nil {
 		return nil, canceledOr(ctx, err)
 	}
 	defer ic.close()
-	sy := &syncer{ctx: ctx, ic: ic, store: store, m: m, opt: opt}
-	if sy.opt.Batch <= 0 {
-		sy.opt.Batch = DefaultBatch
-	}
+	sy.ic = ic
 	sums, err := sy.run()
 	return sums, canceledOr(ctx, err)
+}
+
+// newSyncer returns a syncer without its connection, which is dialled with its handler.
+func newSyncer(ctx context.Context, store SyncStore, m *data.Mailbox, opt SyncOptions) *syncer {
+	if opt.Batch <= 0 {
+		opt.Batch = DefaultBatch
+	}
+	return &syncer{ctx: ctx, store: store, m: m, opt: opt}
+}
+
+// handler counts the expunges the server announces; the other unilateral data a sync
+// ignores (each folder's SELECT reads the counts again).
+func (sy *syncer) handler() *imapclient.UnilateralDataHandler {
+	return &imapclient.UnilateralDataHandler{Expunge: func(uint32) { sy.expunges.Add(1) }}
 }
 
 // canceledOr returns ctx's error when it ended (a closed connection's error means nothing
@@ -135,6 +150,9 @@ type syncer struct {
 	store SyncStore
 	m     *data.Mailbox
 	opt   SyncOptions
+	// expunges counts the EXPUNGE responses announced on the connection: the server's view
+	// of the selected folder changed after its SELECT.
+	expunges atomic.Int64
 }
 
 func (sy *syncer) run() ([]FolderSummary, error) {
@@ -200,6 +218,7 @@ func (sy *syncer) folder(f *data.Folder) (FolderSummary, error) {
 	sum := FolderSummary{Folder: f.Name}
 	sy.progress(f.Name, 0, 0)
 	condStore := sy.ic.has(imap.CapCondStore)
+	sy.expunges.Store(0)
 	sel, err := sy.ic.Select(f.Name, &imap.SelectOptions{ReadOnly: true, CondStore: condStore}).Wait()
 	if err != nil {
 		return sum, wrapIMAP("SELECT", err)
@@ -218,22 +237,47 @@ func (sy *syncer) folder(f *data.Folder) (FolderSummary, error) {
 	// With CONDSTORE an unchanged HIGHESTMODSEQ proves nothing changed at all: no new
 	// message, no flag, no expunge (RFC 7162 makes an expunge raise it too).
 	unchanged := f.FetchedUID > 0 && modSeq != 0 && modSeq == f.HighestModSeq && uint32(sel.UIDNext) == f.UIDNext
-	if !unchanged {
-		if f.FetchedUID > 0 {
-			if sum.Changed, err = sy.flags(f, modSeq); err != nil {
-				return sum, err
-			}
-			if sum.Removed, err = sy.expunged(f, sel.NumMessages, uint32(sel.UIDNext)); err != nil {
-				return sum, err
-			}
+	if unchanged {
+		return sum, sy.store.SetFolderSynced(sy.ctx, f.ID, uint32(sel.UIDNext), modSeq)
+	}
+	var fresh []uint32 // UIDs above FetchedUID, searched before the expunge check needs them
+	searched := uint32(sel.UIDNext) != f.UIDNext || f.UIDNext == 0
+	if searched {
+		if fresh, err = sy.newUIDs(f); err != nil {
+			return sum, err
 		}
-		if uint32(sel.UIDNext) != f.UIDNext || f.UIDNext == 0 {
-			if sum.New, err = sy.newMessages(f, uint32(sel.UIDNext)); err != nil {
-				return sum, err
-			}
+	}
+	if f.FetchedUID > 0 {
+		if sum.Changed, err = sy.flags(f, modSeq); err != nil {
+			return sum, err
+		}
+		arrived, known := arrivedBefore(fresh, searched, f.FetchedUID, uint32(sel.UIDNext))
+		if sum.Removed, err = sy.expunged(f, sel.NumMessages, arrived, known); err != nil {
+			return sum, err
+		}
+	}
+	if searched {
+		if sum.New, err = sy.newMessages(f, fresh, uint32(sel.UIDNext)); err != nil {
+			return sum, err
 		}
 	}
 	return sum, sy.store.SetFolderSynced(sy.ctx, f.ID, uint32(sel.UIDNext), modSeq)
+}
+
+// arrivedBefore returns how many of the server's messages at SELECT lie above fetchedUID:
+// those of fresh below uidNext (later ones arrived after the SELECT). known is false when
+// that cannot be told: the UIDs above fetchedUID were not searched and the stored ones do
+// not reach UIDNEXT.
+func arrivedBefore(fresh []uint32, searched bool, fetchedUID, uidNext uint32) (n uint32, known bool) {
+	if !searched {
+		return 0, fetchedUID+1 >= uidNext
+	}
+	for _, u := range fresh {
+		if u > fetchedUID && u < uidNext {
+			n++
+		}
+	}
+	return n, true
 }
 
 // flags fetches the flags of the stored messages (with CONDSTORE only those changed since
@@ -276,17 +320,27 @@ func (sy *syncer) flags(f *data.Folder, modSeq uint64) (int, error) {
 }
 
 // expunged removes the stored messages the server no longer has; it returns how many.
-// numMessages and uidNext are the folder's from SELECT: when no message arrived since the
-// last complete sync and the whole folder is stored, equal counts prove nothing was expunged.
-func (sy *syncer) expunged(f *data.Folder, numMessages, uidNext uint32) (int, error) {
+//
+// numMessages is the folder's count at SELECT and arrived how many of those lie above
+// FetchedUID (when known). Every message up to FetchedUID is stored unless LoadFrom left
+// some out, so the server's messages up to FetchedUID are a subset of the stored ones, and
+// equal counts prove they are the same: nothing was expunged, and neither the stored UIDs
+// nor the server's need be read. An expunge announced since the SELECT spoils the count.
+func (sy *syncer) expunged(f *data.Folder, numMessages, arrived uint32, known bool) (int, error) {
+	if known && sy.m.LoadFrom.IsZero() && arrived <= numMessages {
+		stored, err := sy.store.MessageCount(sy.ctx, f.ID)
+		if err != nil {
+			return 0, err
+		}
+		if uint32(stored) == numMessages-arrived && sy.expunges.Load() == 0 {
+			return 0, nil
+		}
+	}
 	local, err := sy.store.MessageUIDs(sy.ctx, f.ID)
 	if err != nil {
 		return 0, err
 	}
 	if len(local) == 0 {
-		return 0, nil
-	}
-	if sy.m.LoadFrom.IsZero() && f.UIDNext != 0 && uidNext == f.UIDNext && uint32(len(local)) == numMessages {
 		return 0, nil
 	}
 	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(1, imap.UID(f.FetchedUID))}}
@@ -332,16 +386,16 @@ func (sy *syncer) search(criteria *imap.SearchCriteria) (imap.UIDSet, error) {
 	return set, nil
 }
 
-// newMessages fetches and stores the messages above the stored ones, from the mailbox's
-// LoadFrom date on, a batch per FETCH and per transaction; it returns how many.
-func (sy *syncer) newMessages(f *data.Folder, uidNext uint32) (int, error) {
+// newUIDs returns the UIDs above the stored ones, from the mailbox's LoadFrom date on,
+// ascending.
+func (sy *syncer) newUIDs(f *data.Folder) ([]uint32, error) {
 	criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(imap.UID(f.FetchedUID+1), 0)}}
 	if !sy.m.LoadFrom.IsZero() {
 		criteria.Since = sy.m.LoadFrom
 	}
 	set, err := sy.search(criteria)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	all, _ := set.Nums()
 	uids := make([]uint32, 0, len(all))
@@ -351,6 +405,13 @@ func (sy *syncer) newMessages(f *data.Folder, uidNext uint32) (int, error) {
 		}
 	}
 	slices.Sort(uids)
+	return uids, nil
+}
+
+// newMessages fetches and stores the messages uids (from newUIDs), a batch per FETCH and
+// per transaction, then records that no UID below uidNext is left to fetch; it returns how
+// many it stored.
+func (sy *syncer) newMessages(f *data.Folder, uids []uint32, uidNext uint32) (int, error) {
 	n, err := sy.fetchNew(f, uids)
 	if err != nil {
 		return n, err

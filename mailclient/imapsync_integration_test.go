@@ -504,3 +504,52 @@ func checkIntegrity(t *testing.T, path string) {
 		t.Fatalf("integrity_check: %s, %v", res, err)
 	}
 }
+
+// TestSyncNewMailAndExpungeAtOnce expunges as many messages as arrive between two syncs,
+// so the folder's count is unchanged: the count may not pass for "nothing expunged".
+func TestSyncNewMailAndExpungeAtOnce(t *testing.T) {
+	tests := []struct {
+		name        string
+		expunge     []imap.UID
+		arrive      int
+		wantRemoved int
+		wantNew     int
+	}{
+		{name: "as many expunged as arrived", expunge: []imap.UID{2, 5}, arrive: 2, wantRemoved: 2, wantNew: 2},
+		{name: "more expunged than arrived", expunge: []imap.UID{1, 3, 4}, arrive: 1, wantRemoved: 3, wantNew: 1},
+		{name: "only new mail", arrive: 3, wantNew: 3},
+		{name: "only an expunge", expunge: []imap.UID{6}, wantRemoved: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSyncEnv(t, filepath.Join(t.TempDir(), "mailroom.db"))
+			seedMaildir(t, e.dir, corpus(t, 10), []string{"", "S"}, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+			e.sync(t)
+			c := e.client(t)
+			if len(tt.expunge) > 0 {
+				if _, err := c.Select(e.folder, nil).Wait(); err != nil {
+					t.Fatal(err)
+				}
+				set := imap.UIDSetNum(tt.expunge...)
+				if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Expunge().Close(); err != nil {
+					t.Fatal(err)
+				}
+				c.Unselect().Wait()
+			}
+			if tt.arrive > 0 {
+				seedMaildir(t, e.dir, corpus(t, tt.arrive), nil, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC))
+			}
+			sums := e.sync(t)
+			if sums[0].Removed != tt.wantRemoved || sums[0].New != tt.wantNew {
+				t.Errorf("resync: %+v, want %d removed and %d new", sums[0], tt.wantRemoved, tt.wantNew)
+			}
+			e.compare(t, c)
+			if sums := e.sync(t); sums[0].New+sums[0].Removed != 0 {
+				t.Errorf("the sync after: %+v", sums[0])
+			}
+		})
+	}
+}
