@@ -60,6 +60,19 @@ func fail(e *env, what string, err error) int {
 	return 1
 }
 
+// withStore opens the database and runs fn with it and a context that Ctrl-C cancels,
+// returning fn's exit status; 1, with the reason printed, when the database does not open.
+func withStore(e *env, fn func(ctx context.Context, s *data.Store) int) int {
+	s, ok := openStore(e)
+	if !ok {
+		return 1
+	}
+	defer s.Close()
+	ctx, stop := interruptible()
+	defer stop()
+	return fn(ctx, s)
+}
+
 // interruptible returns a context cancelled by Ctrl-C.
 func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
@@ -88,42 +101,36 @@ func mailboxAdd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-
-	m, p, code := newMailbox(e, s, address, *providerName, *login)
-	if m == nil {
-		return code
-	}
-	m.SenderName = *name
-	if err := m.Normalize(); err != nil {
-		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
-		return 2
-	}
-	tr := &mailclient.Trust{Pins: s, Proposed: trust}
-	settings := mailclient.SettingsFor(p, m.Login, tr)
-	var pins mailclient.PinRecorder
-	err = mailclient.TestConnection(ctx, settings, password, func(st mailclient.Step) {
-		printStep(e.stdout, st)
-		pins.Observe(st)
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		m, p, code := newMailbox(e, s, address, *providerName, *login)
+		if m == nil {
+			return code
+		}
+		m.SenderName = *name
+		if err := m.Normalize(); err != nil {
+			fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+			return 2
+		}
+		tr := &mailclient.Trust{Pins: s, Proposed: trust}
+		settings := mailclient.SettingsFor(p, m.Login, tr)
+		var pins mailclient.PinRecorder
+		err = mailclient.TestConnection(ctx, settings, password, func(st mailclient.Step) {
+			printStep(e.stdout, st)
+			pins.Observe(st)
+		})
+		if err != nil {
+			return fail(e, "test mailbox", err)
+		}
+		if err := mailclient.SaveNewMailbox(ctx, s, data.NewSecrets(), m, password, pins.Pins(settings)); err != nil {
+			return fail(e, "save mailbox", err)
+		}
+		def := ""
+		if m.IsDefault {
+			def = " (default)"
+		}
+		fmt.Fprintf(e.stdout, "Added %s%s.\n", m.Address, def)
+		return 0
 	})
-	if err != nil {
-		return fail(e, "test mailbox", err)
-	}
-	if err := mailclient.SaveNewMailbox(ctx, s, data.NewSecrets(), m, password, pins.Pins(settings)); err != nil {
-		return fail(e, "save mailbox", err)
-	}
-	def := ""
-	if m.IsDefault {
-		def = " (default)"
-	}
-	fmt.Fprintf(e.stdout, "Added %s%s.\n", m.Address, def)
-	return 0
 }
 
 // newMailbox builds the mailbox of address from the provider named providerName, or found by
@@ -269,23 +276,18 @@ func mailboxTest(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox test ADDRESS")
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-	m, err := s.MailboxByAddress(ctx, args[0])
-	if err != nil {
-		return missingMailbox(e, args[0], err)
-	}
-	err = mailclient.RetestMailbox(ctx, s, data.NewSecrets(), m, func(st mailclient.Step) { printStep(e.stdout, st) })
-	if err != nil {
-		return fail(e, "test mailbox", err)
-	}
-	fmt.Fprintf(e.stdout, "%s works.\n", m.Address)
-	return 0
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		m, err := s.MailboxByAddress(ctx, args[0])
+		if err != nil {
+			return missingMailbox(e, args[0], err)
+		}
+		err = mailclient.RetestMailbox(ctx, s, data.NewSecrets(), m, func(st mailclient.Step) { printStep(e.stdout, st) })
+		if err != nil {
+			return fail(e, "test mailbox", err)
+		}
+		fmt.Fprintf(e.stdout, "%s works.\n", m.Address)
+		return 0
+	})
 }
 
 func mailboxRemove(e *env, args []string) int {

@@ -45,48 +45,42 @@ func sendCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "mailroom: read the message from standard input: %v\n", err)
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-
-	mb, err := s.MailboxByAddress(ctx, *from)
-	if errors.Is(err, data.ErrNotFound) {
-		fmt.Fprintf(e.stderr, "mailroom: you have no mailbox %s; add it with mailroom mailbox add\n", *from)
-		return 1
-	} else if err != nil {
-		return fail(e, "send", err)
-	}
-	c := data.Composition{MailboxID: mb.ID, To: to.String(), Cc: cc.String(), Bcc: bcc.String(),
-		Subject: *subject, Body: string(body)}
-	for _, a := range attach {
-		abs, err := filepath.Abs(a)
-		if err != nil {
-			abs = a
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		mb, err := s.MailboxByAddress(ctx, *from)
+		if errors.Is(err, data.ErrNotFound) {
+			fmt.Fprintf(e.stderr, "mailroom: you have no mailbox %s; add it with mailroom mailbox add\n", *from)
+			return 1
+		} else if err != nil {
+			return fail(e, "send", err)
 		}
-		c.Attachments = append(c.Attachments, abs)
-	}
-	out := mailclient.NewOutbox(s, data.NewSecrets(), mailclient.OutboxOptions{Log: e.log})
-	it, err := out.Queue(ctx, c, 0, true)
-	var v *data.ValidationError
-	if errors.As(err, &v) {
-		for _, f := range v.Fields {
-			fmt.Fprintf(e.stderr, "mailroom: --%s: %s\n", f.Field, strings.TrimSuffix(f.Msg, "."))
+		c := data.Composition{MailboxID: mb.ID, To: to.String(), Cc: cc.String(), Bcc: bcc.String(),
+			Subject: *subject, Body: string(body)}
+		for _, a := range attach {
+			abs, err := filepath.Abs(a)
+			if err != nil {
+				abs = a
+			}
+			c.Attachments = append(c.Attachments, abs)
 		}
-		return 2
-	} else if err != nil {
-		return fail(e, "queue", err)
-	}
-	if _, err := out.Recover(ctx); err != nil {
-		return fail(e, "send", err)
-	}
-	if err := out.SendDue(ctx); err != nil {
-		return fail(e, "send", err)
-	}
-	return reportSent(ctx, e, s, it.ID)
+		out := mailclient.NewOutbox(s, data.NewSecrets(), mailclient.OutboxOptions{Log: e.log})
+		it, err := out.Queue(ctx, c, 0, true)
+		var v *data.ValidationError
+		if errors.As(err, &v) {
+			for _, f := range v.Fields {
+				fmt.Fprintf(e.stderr, "mailroom: --%s: %s\n", f.Field, strings.TrimSuffix(f.Msg, "."))
+			}
+			return 2
+		} else if err != nil {
+			return fail(e, "queue", err)
+		}
+		if _, err := out.Recover(ctx); err != nil {
+			return fail(e, "send", err)
+		}
+		if err := out.SendDue(ctx); err != nil {
+			return fail(e, "send", err)
+		}
+		return reportSent(ctx, e, s, it.ID)
+	})
 }
 
 // reportSent says what became of outbox message id and returns the exit status.

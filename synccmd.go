@@ -37,28 +37,23 @@ func syncCmd(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: "+syncUsage)
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-	boxes, code := boxesToSync(ctx, e, s, pos)
-	if boxes == nil {
-		return code
-	}
-	secrets := data.NewSecrets()
-	status := 0
-	for _, m := range boxes {
-		if code := syncOne(ctx, e, s, secrets, m, *folder); code != 0 {
-			status = code
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		boxes, code := boxesToSync(ctx, e, s, pos)
+		if boxes == nil {
+			return code
 		}
-		if ctx.Err() != nil {
-			return 130
+		secrets := data.NewSecrets()
+		status := 0
+		for _, m := range boxes {
+			if code := syncOne(ctx, e, s, secrets, m, *folder); code != 0 {
+				status = code
+			}
+			if ctx.Err() != nil {
+				return 130
+			}
 		}
-	}
-	return status
+		return status
+	})
 }
 
 // boxesToSync returns the mailbox named in pos, or every mailbox; nil and the exit status
