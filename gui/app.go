@@ -90,7 +90,8 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, syncEvery: 5 * time.Minute}
+	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond,
+		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
 	u.mailboxes = newMailboxesView(u)
@@ -143,9 +144,7 @@ func (u *UI) ShowMain() {
 	u.win.Show()
 	u.reload()
 	u.followProviderList(ctx)
-	if u.syncEvery > 0 {
-		u.mail.syncOnSchedule(ctx, u.syncEvery)
-	}
+	u.mail.syncOnSchedule(ctx)
 	u.workers.Add(1)
 	go func() {
 		defer u.workers.Done()

@@ -570,10 +570,11 @@ func retryAfter(failures int, interval time.Duration) time.Duration {
 	return min(d, interval)
 }
 
-// syncOnSchedule syncs every interval until ctx ends, and sooner after a failure.
-func (v *mailView) syncOnSchedule(ctx context.Context, interval time.Duration) {
+// syncOnSchedule syncs every u.syncEvery (read each time, as Settings may change it) until ctx
+// ends, and sooner after a failure.
+func (v *mailView) syncOnSchedule(ctx context.Context) {
 	go func() {
-		t := time.NewTicker(min(15*time.Second, interval))
+		t := time.NewTicker(15 * time.Second)
 		defer t.Stop()
 		for {
 			select {
@@ -583,7 +584,8 @@ func (v *mailView) syncOnSchedule(ctx context.Context, interval time.Duration) {
 				fyne.Do(func() {
 					v.ui.applyMu.Lock()
 					defer v.ui.applyMu.Unlock()
-					if time.Since(v.lastSync) >= retryAfter(v.failures, interval) {
+					interval := v.ui.syncEvery
+					if interval > 0 && time.Since(v.lastSync) >= retryAfter(v.failures, interval) {
 						v.syncNow()
 					}
 				})

@@ -107,3 +107,15 @@ func TestFirstStartWelcomesAndOffersWhatToDo(t *testing.T) {
 		t.Error("the welcome page stayed after a mailbox was added")
 	}
 }
+
+func TestSettingsChooseHowOftenMailIsChecked(t *testing.T) {
+	u := newTestUI(t, openStore(t, t.TempDir()+"/m.db", "ann"))
+	act(u, func() { u.settings.syncEvery.SetSelected("Every 15 minutes") })
+	if u.syncEvery != 15*time.Minute || u.app.Preferences().Int(prefSyncMinutes) != 15 {
+		t.Errorf("interval %v, kept %d", u.syncEvery, u.app.Preferences().Int(prefSyncMinutes))
+	}
+	act(u, func() { u.settings.syncEvery.SetSelected("Only when I press Sync (F5)") })
+	if u.syncEvery != 0 || u.app.Preferences().IntWithFallback(prefSyncMinutes, -1) != 0 {
+		t.Errorf("interval %v after choosing on demand", u.syncEvery)
+	}
+}

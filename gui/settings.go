@@ -26,8 +26,18 @@ type settingsView struct {
 	subscribe   *widget.Button
 	refresh     *widget.Button
 	unsubscribe *widget.Button
+	syncEvery   *widget.Select
 	content     fyne.CanvasObject
 }
+
+// prefSyncMinutes is the preference holding how often mail is checked; 0 for only on demand.
+const prefSyncMinutes = "sync.minutes"
+
+// syncChoices are the intervals offered for checking mail, in minutes.
+var syncChoices = []struct {
+	title   string
+	minutes int
+}{{"Every minute", 1}, {"Every 5 minutes", 5}, {"Every 15 minutes", 15}, {"Every hour", 60}, {"Only when I press Sync (F5)", 0}}
 
 func newSettingsView(u *UI) *settingsView {
 	v := &settingsView{ui: u}
@@ -46,10 +56,29 @@ func newSettingsView(u *UI) *settingsView {
 		"Mailroom refreshes it at start and every few hours; providers from the list can be changed only there.")
 	intro.Wrapping = fyne.TextWrapWord
 	title := widget.NewLabelWithStyle("Subscribe to a provider list", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.content = container.NewVBox(title, intro,
+	v.syncEvery = widget.NewSelect(nil, v.syncChosen)
+	for _, c := range syncChoices {
+		v.syncEvery.Options = append(v.syncEvery.Options, c.title)
+		if time.Duration(c.minutes)*time.Minute == u.syncEvery {
+			v.syncEvery.Selected = c.title
+		}
+	}
+	mail := container.NewVBox(widget.NewLabelWithStyle("Check for new mail", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), widget.NewSeparator())
+	v.content = container.NewVBox(mail, title, intro,
 		container.NewBorder(nil, nil, nil, v.subscribe, v.source), v.sourceErr,
 		v.status, container.NewHBox(v.refresh, v.unsubscribe))
 	return v
+}
+
+// syncChosen keeps how often mail is checked, for now and later starts.
+func (v *settingsView) syncChosen(title string) {
+	for _, c := range syncChoices {
+		if c.title == title {
+			v.ui.syncEvery = time.Duration(c.minutes) * time.Minute
+			v.ui.app.Preferences().SetInt(prefSyncMinutes, c.minutes)
+		}
+	}
 }
 
 func (v *settingsView) load() {
