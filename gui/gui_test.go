@@ -485,3 +485,41 @@ func TestSavingOverAnotherWindowsChangeSaysSoAndKeepsTheirs(t *testing.T) {
 		t.Errorf("stored %q %q: the other window's change must stay", now.Name, now.IMAP.Host)
 	}
 }
+
+func TestGrantingAndRevokingTheOperation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	admin := openStore(t, path, "admin")
+	openStore(t, path, "bea") // bea has started Mailroom once
+	u := newTestUI(t, admin)
+	check := func(user string) *widget.Check {
+		for _, row := range u.perms.list.Objects[1:] {
+			cells := row.(*fyne.Container).Objects
+			if strings.HasPrefix(cells[0].(*widget.Label).Text, user) {
+				return cells[1].(*widget.Check)
+			}
+		}
+		t.Fatalf("no row for %s", user)
+		return nil
+	}
+	act(u, func() { test.Tap(check("bea")) })
+	u.jobs.Wait()
+	if !admin.Can(data.OpManageProviders) || !check("bea").Checked {
+		t.Fatal("granting did not show")
+	}
+	users, _ := admin.Users(context.Background())
+	for _, us := range users {
+		if us.Name == "bea" && !us.Granted[data.OpManageProviders] {
+			t.Error("bea was not granted the operation")
+		}
+	}
+	act(u, func() { test.Tap(check("bea")) }) // revoke again
+	u.jobs.Wait()
+	act(u, func() { test.Tap(check("admin")) }) // the last holder
+	u.jobs.Wait()
+	if msg := dialogText(t, u.win); !strings.Contains(msg, "At least one person must keep") {
+		t.Errorf("dialog = %q", msg)
+	}
+	if !check("admin").Checked || !admin.Can(data.OpManageProviders) {
+		t.Error("the last holder lost the operation")
+	}
+}
