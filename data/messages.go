@@ -132,16 +132,83 @@ func pageLimit(n int) int {
 // SearchMessages returns up to limit messages of folder folderID whose subject, sender,
 // recipients or cached body contain every word of query (each as a word prefix, ignoring
 // case and accents), after cursor, newest first. A query without words finds nothing.
+//
+// A word found in many messages is the slow case: SQLite would collect every match before
+// taking the newest. So the newest messages after cursor are looked at first, a window of
+// searchWindow per wanted row, asking the full-text index only for ids in the window's
+// range; only when that window holds too few matches is the rest of the folder searched.
 func (s *Store) SearchMessages(ctx context.Context, folderID int64, query string, after Cursor, limit int) ([]*Message, error) {
 	match := MatchExpression(query)
 	if match == "" {
 		return nil, nil
 	}
+	limit = pageLimit(limit)
+	// One read transaction: the window and its search see the same rows.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
+	}
+	defer tx.Rollback()
+	win, err := s.newestAfter(ctx, tx, folderID, after, limit*searchWindow)
+	if err != nil {
+		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
+	}
+	var out []*Message
+	if win.rows > 0 {
+		out, err = s.searchQuery(ctx, tx, folderID, after, limit, `AND (m.date, m.uid) >= (?, ?)
+			AND m.id IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ? AND docid BETWEEN ? AND ?)`,
+			win.last.Date.Unix(), win.last.UID, match, win.minID, win.maxID)
+		if err != nil || len(out) == limit || win.rows < limit*searchWindow {
+			return out, err
+		}
+		after = win.last
+	}
+	rest, err := s.searchQuery(ctx, tx, folderID, after, limit-len(out),
+		`AND m.id IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ?)`, match)
+	return append(out, rest...), err
+}
+
+// searchWindow is how many of the newest messages SearchMessages looks at first for each row
+// it wants: a word in one message of searchWindow fills a page from the window alone.
+const searchWindow = 10
+
+// window is the newest rows of a folder after a cursor: how many, the last one's cursor, and
+// the range of their ids.
+type window struct {
+	rows         int
+	last         Cursor
+	minID, maxID int64
+}
+
+// newestAfter returns the window of the n messages of folderID after cursor, newest first.
+// SQLite counts it and finds its ends, so no row crosses into Go.
+func (s *Store) newestAfter(ctx context.Context, tx *sql.Tx, folderID int64, after Cursor, n int) (window, error) {
 	date, uid := after.args()
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
-		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?)
-		AND m.id IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ?)
-		ORDER BY m.date DESC, m.uid DESC LIMIT ?`, folderID, s.user, date, uid, match, pageLimit(limit))
+	const newest = `FROM messages m WHERE ` + ownedFolder + ` AND m.deleted = 0 AND (m.date, m.uid) < (?, ?)
+		ORDER BY m.date DESC, m.uid DESC`
+	var w window
+	var minID, maxID sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT count(*), min(id), max(id) FROM (SELECT m.id `+newest+` LIMIT ?)`,
+		folderID, s.user, date, uid, n).Scan(&w.rows, &minID, &maxID)
+	if err != nil || w.rows == 0 {
+		return window{}, err
+	}
+	w.minID, w.maxID = minID.Int64, maxID.Int64
+	var lastDate int64
+	err = tx.QueryRowContext(ctx, `SELECT m.date, m.uid `+newest+` LIMIT 1 OFFSET ?`,
+		folderID, s.user, date, uid, w.rows-1).Scan(&lastDate, &w.last.UID)
+	w.last.Date = time.Unix(lastDate, 0)
+	return w, err
+}
+
+// searchQuery returns up to limit messages of folderID after cursor, newest first, that meet
+// cond (with its args).
+func (s *Store) searchQuery(ctx context.Context, tx *sql.Tx, folderID int64, after Cursor, limit int, cond string, args ...any) ([]*Message, error) {
+	date, uid := after.args()
+	all := append([]any{folderID, s.user, date, uid}, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
+		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?) `+cond+`
+		ORDER BY m.date DESC, m.uid DESC LIMIT ?`, append(all, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
 	}

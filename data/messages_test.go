@@ -1,10 +1,12 @@
 package data
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -283,4 +285,91 @@ func mustID(t *testing.T, s *Store, folderID int64, uid uint32) int64 {
 	}
 	t.Fatalf("no message %d", uid)
 	return 0
+}
+
+// TestSearchPagesMatchEveryDensity pages through searches of words as common as every
+// message and as rare as none, in a folder whose dates do not follow the order messages were
+// stored in, with some marked deleted and the same words in another folder: each walk must
+// list exactly the matching messages, newest first, once each.
+func TestSearchPagesMatchEveryDensity(t *testing.T) {
+	s, m, inbox := folderStore(t)
+	ctx := context.Background()
+	fs, _ := s.Folders(ctx, m.ID)
+	trash := fs[1]
+	const n = 600
+	msgs := make([]*Message, n)
+	for i := range msgs {
+		uid := uint32(i + 1)
+		// Dates jump back and forth against the UIDs, and pairs share a date.
+		minute := (i * 7919) % n / 2
+		subject := "common"
+		if i%10 == 0 {
+			subject += " tenth"
+		}
+		if i%97 == 0 {
+			subject += " rare"
+		}
+		msgs[i] = &Message{UID: uid, Date: day0.Add(time.Duration(minute) * time.Minute), Subject: subject,
+			Flags: Flags{Deleted: i%13 == 0}}
+	}
+	if err := s.StoreMessages(ctx, inbox.ID, msgs, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StoreMessages(ctx, trash.ID, testMessagesWithSubject(50, "common tenth rare"), 50); err != nil {
+		t.Fatal(err)
+	}
+	want := func(word string) []uint32 {
+		var match []*Message
+		for _, m := range msgs {
+			if !m.Flags.Deleted && strings.Contains(m.Subject, word) {
+				match = append(match, m)
+			}
+		}
+		slices.SortFunc(match, func(a, b *Message) int {
+			if c := b.Date.Compare(a.Date); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.UID, a.UID)
+		})
+		return uids(match)
+	}
+	tests := []struct {
+		word  string
+		limit int
+	}{
+		{"common", 7}, {"common", 100}, {"common", 1000},
+		{"tenth", 3}, {"tenth", 50},
+		{"rare", 1}, {"rare", 4},
+		{"absent", 10},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s by %d", tt.word, tt.limit), func(t *testing.T) {
+			var got []uint32
+			for cur := (Cursor{}); ; {
+				page, err := s.SearchMessages(ctx, inbox.ID, tt.word, cur, tt.limit)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) > tt.limit {
+					t.Fatalf("page of %d rows, limit %d", len(page), tt.limit)
+				}
+				got = append(got, uids(page)...)
+				if len(page) < tt.limit {
+					break
+				}
+				cur = page[len(page)-1].Cursor()
+			}
+			if w := want(tt.word); !slices.Equal(got, w) {
+				t.Errorf("found %d: %v\nwant %d: %v", len(got), got, len(w), w)
+			}
+		})
+	}
+}
+
+func testMessagesWithSubject(n int, subject string) []*Message {
+	out := testMessages(n)
+	for _, m := range out {
+		m.Subject = subject
+	}
+	return out
 }
