@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -70,6 +71,8 @@ func explainCause(err error) string {
 		return "The mailbox has no Trash folder to move the message to. Create a folder named Trash on the server, then sync."
 	case errors.Is(err, ErrMessageGone):
 		return "The message is no longer on the server; another mail program may have moved or deleted it. Sync the mailbox."
+	case errors.Is(err, ErrNoIdle):
+		return "The server does not announce new mail as it arrives, so Mailroom checks for it every few minutes instead."
 	case errors.Is(err, ErrNoSuchFolder):
 		return "The server has no folder of that name. Sync the mailbox to see its folders, or check the name."
 	case errors.As(err, &pnd):
@@ -114,6 +117,8 @@ func explainCause(err error) string {
 		return "The server did not answer as expected. Check the port number: it may belong to another service."
 	case errors.As(err, &ne) && ne.Timeout():
 		return "The server did not answer in time. It may be down, or the port may be wrong."
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return "The server closed the connection unexpectedly. It may be restarting; try again in a moment."
 	}
 	return "The connection failed: " + err.Error()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -37,6 +38,8 @@ func TestExplain(t *testing.T) {
 		{"no trash", ErrNoTrash, "has no Trash folder"},
 		{"message gone", fmt.Errorf("FETCH BODY: %w", ErrMessageGone), "no longer on the server"},
 		{"no such folder", fmt.Errorf("sync: %q: %w", "Foo", ErrNoSuchFolder), "has no folder of that name"},
+		{"no idle", fmt.Errorf("watch ann@example.net: 127.0.0.1:993: %w", ErrNoIdle), "checks for it every few minutes"},
+		{"closed", fmt.Errorf("IDLE: %w", io.ErrUnexpectedEOF), "closed the connection unexpectedly"},
 		{"other", errors.New("boom"), "The connection failed: boom"},
 	}
 	for _, tt := range tests {
