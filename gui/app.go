@@ -82,6 +82,8 @@ type UI struct {
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
 	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
+	watchIdle   bool                   // keep IDLE watchers on the Inboxes
+	runCtx      context.Context        // ends when the main window closes
 
 	jobs    pending    // background work not yet applied; tests wait on it
 	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -90,7 +92,7 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond,
+	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, watchIdle: true,
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
@@ -132,7 +134,7 @@ func (u *UI) ShowMain() {
 		float32(prefs.FloatWithFallback("window.width", 1100)),
 		float32(prefs.FloatWithFallback("window.height", 720))))
 	ctx, stop := context.WithCancel(context.Background())
-	u.stop = stop
+	u.stop, u.runCtx = stop, ctx
 	u.win.SetOnClosed(func() {
 		u.stopWorkers()
 		s := u.win.Canvas().Size()

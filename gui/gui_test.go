@@ -35,7 +35,7 @@ func newTestUI(t *testing.T, s *data.Store) *UI {
 	t.Helper()
 	a := test.NewTempApp(t)
 	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	u.discoverer, u.typingPause, u.syncEvery = offlineDiscoverer(), 0, 0
+	u.discoverer, u.typingPause, u.syncEvery, u.watchIdle = offlineDiscoverer(), 0, 0, false
 	act(u, u.ShowMain)
 	t.Cleanup(u.stopWorkers)
 	u.jobs.Wait()

@@ -29,9 +29,10 @@ type mailView struct {
 	mailboxes []*data.Mailbox
 	folders   map[int64][]*data.Folder // mailbox id -> folders
 	tree      *keyTree
-	synced    bool      // the sync at start was started
-	lastSync  time.Time // when the last sync ended
-	failures  int       // syncs failed in a row, for the backoff
+	synced    bool                         // the sync at start was started
+	watchers  map[int64]context.CancelFunc // mailbox id -> its Inbox watcher (IDLE)
+	lastSync  time.Time                    // when the last sync ended
+	failures  int                          // syncs failed in a row, for the backoff
 
 	folder   *data.Folder // shown in the list
 	msgs     []*data.Message
@@ -221,6 +222,7 @@ func (v *mailView) load() {
 			return
 		}
 		v.mailboxes, v.folders = boxes, folders
+		v.watchInboxes()
 		v.welcome.Hidden = len(boxes) > 0
 		v.welcome.Refresh()
 		v.tree.Refresh()
@@ -592,6 +594,88 @@ func (v *mailView) syncOnSchedule(ctx context.Context) {
 			}
 		}
 	}()
+}
+
+// watchInboxes keeps one IDLE watcher per mailbox while the window is open, so new mail
+// shows (and is announced) as it arrives; where a server has no IDLE, the schedule polls.
+func (v *mailView) watchInboxes() {
+	if v.ui.runCtx == nil || !v.ui.watchIdle {
+		return
+	}
+	if v.watchers == nil {
+		v.watchers = map[int64]context.CancelFunc{}
+	}
+	keep := map[int64]bool{}
+	for _, m := range v.mailboxes {
+		keep[m.ID] = true
+		if _, ok := v.watchers[m.ID]; !ok {
+			ctx, cancel := context.WithCancel(v.ui.runCtx)
+			v.watchers[m.ID] = cancel
+			v.watch(ctx, m)
+		}
+	}
+	for id, cancel := range v.watchers {
+		if !keep[id] {
+			cancel()
+			delete(v.watchers, id)
+		}
+	}
+}
+
+// watch runs the Inbox watcher of mailbox m until ctx ends.
+func (v *mailView) watch(ctx context.Context, m *data.Mailbox) {
+	onUI := func(f func()) {
+		fyne.Do(func() {
+			v.ui.applyMu.Lock()
+			defer v.ui.applyMu.Unlock()
+			f()
+		})
+	}
+	opts := mailclient.WatchOptions{
+		Changed: func(mailclient.FolderSummary) { onUI(v.refreshAfterWatch) },
+		Failed: func(err error, retryIn time.Duration) {
+			v.ui.log.Info("inbox watcher", "mailbox", m.Address, "err", err)
+			onUI(func() {
+				v.status.SetText(fmt.Sprintf("%s: %s Trying again in %s.", m.Address, mailclient.Explain(err), retryIn.Round(time.Second)))
+			})
+		},
+	}
+	v.ui.workers.Add(1)
+	go func() {
+		defer v.ui.workers.Done()
+		err := mailclient.WatchInbox(ctx, v.ui.store, v.ui.secrets, m, func(n mailclient.NewMail) {
+			onUI(func() { v.announce(n) })
+		}, opts)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, mailclient.ErrNoIdle) {
+			v.ui.log.Warn("inbox watcher stopped", "mailbox", m.Address, "err", err)
+			onUI(func() { v.status.SetText(m.Address + ": " + mailclient.Explain(err)) })
+		}
+	}()
+}
+
+// refreshAfterWatch shows what a watcher's sync changed: counts, and the list when it shows an Inbox.
+func (v *mailView) refreshAfterWatch() {
+	if v.folder == nil { // the first sync of this mailbox: show its Inbox
+		v.load()
+		return
+	}
+	v.refreshCounts()
+	if v.folder != nil && v.folder.Role == data.RoleInbox && v.query == "" && len(v.msgs) <= pageSize {
+		v.reloadList()
+	}
+}
+
+// announce raises a desktop notification for mail that has just arrived.
+func (v *mailView) announce(n mailclient.NewMail) {
+	if n.Inbox.New == 0 {
+		return
+	}
+	text := fmt.Sprintf("%s in %s", plural(n.Inbox.New, "new message"), n.Mailbox.Address)
+	if len(n.Latest) > 0 {
+		text += ": " + orDash(n.Latest[0].From(), "(no sender)") + " — " + orDash(n.Latest[0].Subject, "(no subject)")
+	}
+	v.ui.app.SendNotification(fyne.NewNotification("New mail", text))
+	v.refreshAfterWatch()
 }
 
 // answer opens a compose window replying to (or forwarding) the selected message.

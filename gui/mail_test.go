@@ -119,3 +119,40 @@ func TestSettingsChooseHowOftenMailIsChecked(t *testing.T) {
 		t.Errorf("interval %v after choosing on demand", u.syncEvery)
 	}
 }
+
+// With the window open, mail that arrives shows in the Inbox without pressing Sync: the
+// Inbox watcher waits in IDLE and syncs when Dovecot announces it.
+func TestNewMailArrivesThroughIdle(t *testing.T) {
+	srv := testenv.Load(t)
+	u, _ := senderUI(t, srv) // no watchers yet: tests start without them
+	act(u, u.mail.syncAll)   // the Inbox exists and is shown
+	u.jobs.Wait()
+	if u.mail.folder == nil {
+		t.Fatalf("no Inbox after a sync: %q", u.mail.status.Text)
+	}
+	act(u, func() {
+		u.watchIdle = true
+		u.mail.watchInboxes()
+	})
+	subject := "Idle " + time.Now().Format("150405.000")
+	w := u.compose(data.Composition{}, 0)
+	act(u, func() {
+		w.to.SetText("ann@example.test")
+		w.subject.SetText(subject)
+		w.body.SetText("Arrives by itself.")
+	})
+	act(u, func() { test.Tap(w.send) })
+	u.jobs.Wait()
+	arrived := false
+	for deadline := time.Now().Add(60 * time.Second); !arrived && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		u.jobs.Wait()
+		act(u, func() {
+			for _, m := range u.mail.msgs {
+				arrived = arrived || m.Subject == subject
+			}
+		})
+	}
+	if !arrived {
+		t.Fatalf("the message never showed without a sync; status %q", u.mail.status.Text)
+	}
+}
