@@ -258,6 +258,11 @@ func (w *watcher) reload(id int64) (*data.Folder, error) {
 // connection fails; it returns nil in the first two cases. While it waits, reads may take
 // as long as the IDLE itself (plus slack) before they time out.
 func (w *watcher) idle(ic *imapConn) error {
+	// Some servers (go-imap's own) keep a change made during the sync until the next
+	// command rather than sending it when IDLE starts: NOOP asks for it.
+	if err := ic.Noop().Wait(); err != nil {
+		return wrapIMAP("NOOP", err)
+	}
 	select { // announced during the sync: no need to wait
 	case <-w.poke:
 		return nil
