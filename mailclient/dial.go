@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -20,6 +22,7 @@ type deadlineConn struct {
 	net.Conn
 	timeout atomic.Int64 // nanoseconds; an IDLE watcher lengthens it while it waits
 	expired atomic.Bool
+	lost    atomic.Bool // the server closed or reset the connection
 }
 
 func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
@@ -45,9 +48,24 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 }
 
 func (c *deadlineConn) note(err error) {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.expired.Store(true)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		c.lost.Store(true)
 	}
+}
+
+// ErrConnectionLost is wrapped in the error of work cut short because the server closed or
+// reset the connection: go-imap reports that only as text, so the connection itself tells.
+var ErrConnectionLost = errors.New("the server closed the connection")
+
+// lostOr returns err marked with ErrConnectionLost when the connection was lost meanwhile.
+func (c *deadlineConn) lostOr(err error) error {
+	if err == nil || c == nil || !c.lost.Load() || errors.Is(err, ErrConnectionLost) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionLost, err)
 }
 
 // timedOut reports whether a read or write has hit its deadline.

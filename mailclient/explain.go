@@ -117,7 +117,7 @@ func explainCause(err error) string {
 		return "The server did not answer as expected. Check the port number: it may belong to another service."
 	case errors.As(err, &ne) && ne.Timeout():
 		return "The server did not answer in time. It may be down, or the port may be wrong."
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, ErrConnectionLost), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return "The server closed the connection unexpectedly. It may be restarting; try again in a moment."
 	}
 	return "The connection failed: " + err.Error()

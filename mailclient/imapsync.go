@@ -117,7 +117,7 @@ func syncSettings(ctx context.Context, store SyncStore, s Settings, password str
 	defer ic.close()
 	sy.ic = ic
 	sums, err := sy.run()
-	return sums, canceledOr(ctx, err)
+	return sums, canceledOr(ctx, ic.conn.lostOr(err))
 }
 
 // newSyncer returns a syncer without its connection, which is dialled with its handler.

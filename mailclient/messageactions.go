@@ -89,7 +89,7 @@ func (a *Mail) withFolder(ctx context.Context, t *target, fn func(ic *imapConn) 
 	if sel.UIDValidity != t.folder.UIDValidity {
 		return fmt.Errorf("%s: %w", t.folder.Name, ErrFolderChanged)
 	}
-	return canceledOr(ctx, fn(ic))
+	return canceledOr(ctx, ic.conn.lostOr(fn(ic)))
 }
 
 // OpenMessage returns message id made readable. The first time, it fetches the body
