@@ -14,6 +14,9 @@ var ErrPermission = errors.New("permission denied")
 // ErrConflict is returned when a row was changed by someone else since it was read.
 var ErrConflict = errors.New("changed by someone else")
 
+// ErrInUse is returned when something still needs the row to be deleted (mailboxes use a provider).
+var ErrInUse = errors.New("still in use")
+
 // ErrNotDatabase is returned by Open for a file that is not a SQLite database or is corrupt.
 var ErrNotDatabase = errors.New("not a Mailroom database")
 

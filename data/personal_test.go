@@ -56,3 +56,15 @@ func TestPersonalProviderIsUnlistedAndGoesWithItsMailbox(t *testing.T) {
 		t.Errorf("settings outlived their last mailbox: %v", err)
 	}
 }
+
+func TestProviderUsedByMailboxesIsNotDeleted(t *testing.T) {
+	s := newStore(t)
+	p := mustSave(t, s, testProvider("Used", "used.example"))
+	saveMailbox(t, s, &Mailbox{Address: "ann@used.example", ProviderID: p.ID, Login: "ann"})
+	if err := s.Delete(context.Background(), p.ID); !errors.Is(err, ErrInUse) {
+		t.Fatalf("delete of a provider in use: %v", err)
+	}
+	if _, err := s.Get(context.Background(), p.ID); err != nil {
+		t.Errorf("the provider is gone: %v", err)
+	}
+}

@@ -466,7 +466,8 @@ func replaceDomains(tx *sql.Tx, id int64, domains []string) error {
 	return nil
 }
 
-// Delete removes provider id and its domains. It fails with ErrPermission, ErrManaged or ErrNotFound.
+// Delete removes provider id and its domains. It fails with ErrPermission, ErrManaged,
+// ErrInUse (mailboxes take their servers from it) or ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.require(tx, OpManageProviders); err != nil {
@@ -474,6 +475,13 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 		}
 		if err := checkUnmanaged(tx, id); err != nil {
 			return err
+		}
+		var users int
+		if err := tx.QueryRow(`SELECT count(*) FROM mailboxes WHERE provider_id = ?`, id).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return fmt.Errorf("%d mailboxes use provider %d: %w", users, id, ErrInUse)
 		}
 		res, err := tx.Exec(`DELETE FROM providers WHERE id = ?`, id)
 		if err != nil {

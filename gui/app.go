@@ -241,6 +241,8 @@ func (u *UI) explain(action string, err error) string {
 	switch {
 	case errors.Is(err, data.ErrPermission):
 		return "You may not change email providers: that needs the “Manage email providers” operation."
+	case errors.Is(err, data.ErrInUse):
+		return "Mailboxes still use this provider, so it cannot be deleted. Remove those mailboxes first, or give them another provider."
 	case errors.Is(err, data.ErrManaged):
 		return "This provider comes from the subscribed provider list, so it can be changed only there."
 	case errors.Is(err, data.ErrConflict):
