@@ -334,7 +334,11 @@ func (v *mailView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	subject, marks := bottom[0].(*widget.Label), bottom[1].(*widget.Label)
 	unread := !m.Flags.Seen
 	from.TextStyle.Bold, subject.TextStyle.Bold = unread, unread
-	from.SetText(orDash(m.From(), "(no sender)"))
+	if v.folder != nil && (v.folder.Role == data.RoleSent || v.folder.Role == data.RoleDrafts) {
+		from.SetText("To: " + orDash(m.To, "(no recipient)")) // in Sent, who it went to matters
+	} else {
+		from.SetText(orDash(m.From(), "(no sender)"))
+	}
 	subject.SetText(orDash(m.Subject, "(no subject)"))
 	date.SetText(shortDate(m.Date))
 	var mk []string
