@@ -84,6 +84,7 @@ type UI struct {
 	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
 	watchIdle   bool                   // keep IDLE watchers on the Inboxes
 	runCtx      context.Context        // ends when the main window closes
+	cacheDir    string                 // Mailroom's folder in the user's cache (forwarded attachments)
 
 	jobs    pending    // background work not yet applied; tests wait on it
 	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -92,7 +93,7 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, watchIdle: true,
+	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, watchIdle: true, cacheDir: userCacheDir(),
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
@@ -146,6 +147,7 @@ func (u *UI) ShowMain() {
 	u.win.Show()
 	u.reload()
 	u.followProviderList(ctx)
+	u.cleanForwardFiles()
 	u.mail.syncOnSchedule(ctx)
 	u.workers.Add(1)
 	go func() {
@@ -192,11 +194,16 @@ func (u *UI) installMainKeys(tabs *container.AppTabs) {
 
 // attachDir is where the attachments of message id are put to be forwarded.
 func (u *UI) attachDir(id int64) string {
+	return filepath.Join(u.cacheDir, "forward", strconv.FormatInt(id, 10))
+}
+
+// userCacheDir is Mailroom's folder in the user's cache folder.
+func userCacheDir() string {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
-	return filepath.Join(dir, "Mailroom", "forward", strconv.FormatInt(id, 10))
+	return filepath.Join(dir, "Mailroom")
 }
 
 // stopWorkers ends the long-running loops and waits for them.

@@ -36,6 +36,7 @@ func newTestUI(t *testing.T, s *data.Store) *UI {
 	a := test.NewTempApp(t)
 	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.discoverer, u.typingPause, u.syncEvery, u.watchIdle = offlineDiscoverer(), 0, 0, false
+	u.cacheDir = t.TempDir()
 	act(u, u.ShowMain)
 	t.Cleanup(u.stopWorkers)
 	u.jobs.Wait()
