@@ -63,6 +63,15 @@ func dialIMAP(ctx context.Context, s Settings, password string, handler *imapcli
 	return ic, nil
 }
 
+// failed returns err of operation op as the connection explains it: a timeout when a read
+// or write hit its deadline, marked ErrConnectionLost when the server went away.
+func (ic *imapConn) failed(op string, err error) error {
+	if err != nil && ic.conn != nil && ic.conn.timedOut() {
+		return &TimeoutError{Op: op, After: ic.timeout, Err: err}
+	}
+	return ic.conn.lostOr(err)
+}
+
 // close logs out (a courtesy, bounded by the connection's deadlines) and closes.
 func (ic *imapConn) close() {
 	if ic.Client != nil {

@@ -2,17 +2,13 @@ package mailclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-
-	"mailroom/data"
 )
 
 // sentNames are folder names that mean Sent when no folder is marked \Sent, compared
@@ -28,90 +24,29 @@ func AppendSent(ctx context.Context, s Settings, password string, m *Message, si
 	if s.IMAP == nil {
 		return fmt.Errorf("append to Sent: %w", ErrNothingToTest)
 	}
-	if s.Trust == nil {
-		s.Trust = &Trust{}
-	}
-	r := &stepper{ctx: ctx, side: Incoming, emit: func(Step) {}, timeout: orDefault(s.IMAPTimeout, DefaultIMAPTimeout)}
-	conn, stop, err := r.dial(*s.IMAP)
+	ic, err := dialIMAP(ctx, s, password, nil)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	defer conn.Close()
-	c, err := r.appendSession(s.Trust, *s.IMAP, conn)
+	defer ic.close()
+	folder, err := sentFolder(ic.Client, ic.caps)
 	if err != nil {
-		return err
+		return ic.failed("Find the Sent folder", err)
 	}
-	defer c.Close()
-	caps, err := r.imapCaps(c)
-	if err != nil {
-		return err
+	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: date})
+	if _, err := m.WriteTo(cmd); err != nil {
+		cmd.Close()
+		return ic.failed("Save a copy in "+folder, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
 	}
-	if err := r.imapLogin(c, caps, s.Login, password); err != nil {
-		return err
+	if err := cmd.Close(); err != nil {
+		return ic.failed("Save a copy in "+folder, imapError("APPEND", err))
 	}
-	var folder string
-	err = r.run(StepFolders, "Find the Sent folder", func(*Step) error {
-		folder, err = sentFolder(c, caps)
-		return err
-	})
-	if err != nil {
-		return err
+	if _, err := cmd.Wait(); err != nil {
+		return ic.failed("Save a copy in "+folder, imapError("APPEND", err))
 	}
-	err = r.run(StepKind("append"), "Save a copy in "+folder, func(*Step) error {
-		cmd := c.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: date})
-		if _, err := m.WriteTo(cmd); err != nil {
-			cmd.Close()
-			return fmt.Errorf("imap APPEND: %w", attachmentCause(err))
-		}
-		if err := cmd.Close(); err != nil {
-			return imapError("APPEND", err)
-		}
-		if _, err := cmd.Wait(); err != nil {
-			return imapError("APPEND", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	c.Logout().Wait()
 	return nil
 }
 
-// appendSession brings conn to an IMAP client past the greeting, encrypted as e says.
-func (r *stepper) appendSession(trust *Trust, e Endpoint, conn net.Conn) (*imapclient.Client, error) {
-	switch e.Security {
-	case data.SecuritySSL:
-		tc, err := r.handshake(trust, e, conn)
-		if err != nil {
-			return nil, err
-		}
-		c := imapclient.New(tc, nil)
-		return c, r.imapGreeting(c)
-	case data.SecurityStartTLS:
-		var c *imapclient.Client
-		err := r.run(StepStartTLS, "Switch to encryption (STARTTLS)", func(*Step) error {
-			cfg, err := trust.Config(r.ctx, e.Host, e.Port)
-			if err != nil {
-				return err
-			}
-			c, err = imapclient.NewStartTLS(conn, &imapclient.Options{TLSConfig: cfg})
-			var ie *imap.Error
-			if errors.As(err, &ie) {
-				return fmt.Errorf("imap STARTTLS: %w: %w", ErrStartTLSNotOffered, &ServerError{Command: "STARTTLS", Text: ie.Text})
-			} else if err != nil {
-				return fmt.Errorf("imap STARTTLS: %w", tlsOrProtocol(err))
-			}
-			return nil
-		})
-		return c, err
-	}
-	c := imapclient.New(conn, nil)
-	return c, r.imapGreeting(c)
-}
-
-// sentFolder returns the name of the Sent folder: marked \Sent, else named like it.
 func sentFolder(c *imapclient.Client, caps imap.CapSet) (string, error) {
 	var opts *imap.ListOptions
 	if caps.Has(imap.CapSpecialUse) {
