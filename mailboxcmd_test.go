@@ -18,10 +18,11 @@ import (
 	"time"
 
 	"mailroom/data"
+	"mailroom/internal/testenv"
 )
 
-// mailEnv is the part of the integration-test environment (.ci/with-test-env.sh) the mailbox
-// commands need. It skips the test outside that environment, and fails it there under CI=true.
+// mailEnv is the part of the integration-test environment (.ci/with-test-env.sh) the
+// commands' tests need; testenv.Load skips outside it, and fails there under CI=true.
 type mailEnv struct {
 	ca, imaps, submission string
 	user, pass            string
@@ -29,17 +30,31 @@ type mailEnv struct {
 
 func loadMailEnv(t *testing.T) mailEnv {
 	t.Helper()
-	get := os.Getenv
-	if get("MAILROOM_TEST_IMAPS_PORT") == "" {
-		if get("CI") == "true" {
-			t.Fatal("mail servers not running but CI=true; run tests via .ci/with-test-env.sh")
-		}
-		t.Skip("mail servers not running; run via .ci/with-test-env.sh")
+	srv := testenv.Load(t)
+	const user = "ann@example.test"
+	return mailEnv{ca: srv.CAFile, imaps: srv.IMAPSAddr, submission: srv.SubmissionAddr, user: user, pass: srv.Users[user]}
+}
+
+// testServersDB makes a database holding the provider of the test servers (IMAP with SSL,
+// submission with STARTTLS, domain example.test) and returns its path.
+func testServersDB(t *testing.T, m mailEnv) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "mailroom.db")
+	s, err := data.Open(db, currentUser())
+	if err != nil {
+		t.Fatal(err)
 	}
-	user, pass, _ := strings.Cut(strings.Split(get("MAILROOM_TEST_USERS"), ",")[0], ":")
-	return mailEnv{ca: get("MAILROOM_TEST_CA"), user: user, pass: pass,
-		imaps:      net.JoinHostPort("127.0.0.1", get("MAILROOM_TEST_IMAPS_PORT")),
-		submission: net.JoinHostPort("127.0.0.1", get("MAILROOM_TEST_SUBMISSION_PORT"))}
+	defer s.Close()
+	host, port, _ := net.SplitHostPort(m.imaps)
+	_, sport, _ := net.SplitHostPort(m.submission)
+	p := data.NewProvider()
+	p.Name, p.Domains = "Test servers", []string{"example.test"}
+	p.IMAP = data.Server{Host: host, Port: atoi(port), Security: data.SecuritySSL}
+	p.SMTP = data.Server{Host: host, Port: atoi(sport), Security: data.SecurityStartTLS}
+	if err := s.Save(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // certFingerprint returns the SHA-256 of the certificate the server at addr presents, verified
@@ -85,21 +100,7 @@ func cli(stdin string, args ...string) (int, string, string) {
 
 func TestMailboxCommands(t *testing.T) {
 	m := loadMailEnv(t)
-	db := filepath.Join(t.TempDir(), "mailroom.db")
-	s, err := data.Open(db, currentUser())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(m.imaps)
-	_, sport, _ := net.SplitHostPort(m.submission)
-	p := data.NewProvider()
-	p.Name, p.Domains = "Test servers", []string{"example.test"}
-	p.IMAP = data.Server{Host: host, Port: atoi(port), Security: data.SecuritySSL}
-	p.SMTP = data.Server{Host: host, Port: atoi(sport), Security: data.SecurityStartTLS}
-	if err := s.Save(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	db := testServersDB(t, m)
 	var transcript strings.Builder
 	do := func(stdin string, args ...string) (int, string, string) {
 		code, out, errOut := cli(stdin, append([]string{"--db", db}, args...)...)
@@ -133,7 +134,7 @@ func TestMailboxCommands(t *testing.T) {
 		t.Fatalf("test: %d\n%s\n%s", code, out, errOut)
 	}
 	secrets := data.NewSecrets()
-	s, _ = data.Open(db, currentUser())
+	s, _ := data.Open(db, currentUser())
 	mb, err := s.MailboxByAddress(context.Background(), m.user)
 	s.Close()
 	if err != nil {

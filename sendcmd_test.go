@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,21 +12,7 @@ import (
 
 func TestSendCommand(t *testing.T) {
 	m := loadMailEnv(t)
-	db := filepath.Join(t.TempDir(), "mailroom.db")
-	s, err := data.Open(db, currentUser())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(m.imaps)
-	_, sport, _ := net.SplitHostPort(m.submission)
-	p := data.NewProvider()
-	p.Name, p.Domains = "Test servers", []string{"example.test"}
-	p.IMAP = data.Server{Host: host, Port: atoi(port), Security: data.SecuritySSL}
-	p.SMTP = data.Server{Host: host, Port: atoi(sport), Security: data.SecurityStartTLS}
-	if err := s.Save(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	db := testServersDB(t, m)
 	do := func(stdin string, args ...string) (int, string, string) {
 		return cli(stdin, append([]string{"--db", db}, args...)...)
 	}
@@ -60,7 +45,7 @@ func TestSendCommand(t *testing.T) {
 			t.Errorf("%s: %d %q %q, want %d saying %q", tt.name, code, out, errOut, tt.code, tt.says)
 		}
 	}
-	s, _ = data.Open(db, currentUser())
+	s, _ := data.Open(db, currentUser())
 	defer s.Close()
 	items, err := s.OutboxItems(context.Background())
 	if err != nil || len(items) != 2 || items[0].State != data.OutboxFailed || items[1].State != data.OutboxSent ||

@@ -363,9 +363,6 @@ func TestSendServerDownIsRetried(t *testing.T) {
 
 func TestSendStallingServerTimesOut(t *testing.T) {
 	srv := testenv.Load(t)
-	if srv.SilentAddr == "" {
-		t.Skip("no silent listener in this environment")
-	}
 	f := newSendFixture(t, srv.SilentAddr, data.SecuritySSL, 1, false, "")
 	it := f.queue(t, f.ann, data.Composition{To: "bob@example.test", Subject: "stall", Body: "x"})
 	start := time.Now()
@@ -389,9 +386,6 @@ func TestOutboxSurvivesKill(t *testing.T) {
 		return
 	}
 	srv := testenv.Load(t)
-	if srv.SilentAddr == "" {
-		t.Skip("no silent listener in this environment")
-	}
 	db := filepath.Join(t.TempDir(), "mailroom.db")
 	f := newSendFixture(t, srv.SilentAddr, data.SecuritySSL, 60, false, db)
 	it := f.queue(t, f.ann, data.Composition{To: "bob@example.test", Subject: "survive", Body: "precious text"})

@@ -37,7 +37,7 @@ type Servers struct {
 	SubmissionAddr string
 
 	// SilentAddr is the host:port of a listener that accepts TCP connections and never
-	// sends a byte, for timeout tests. Empty if the environment does not provide one.
+	// sends a byte, for timeout tests.
 	SilentAddr string
 
 	// Users maps each test account's address (e.g. ann@example.test) to its password.
@@ -89,9 +89,9 @@ func Load(t testing.TB) Servers {
 		IMAPPlainAddr:    need("MAILROOM_TEST_IMAP_PLAIN_ADDR"),
 		SMTPSAddr:        local("MAILROOM_TEST_SMTPS_PORT"),
 		SubmissionAddr:   local("MAILROOM_TEST_SUBMISSION_PORT"),
-		SilentAddr:       get("MAILROOM_TEST_SILENT_ADDR"),
+		SilentAddr:       need("MAILROOM_TEST_SILENT_ADDR"),
 		MaildirRoot:      need("MAILROOM_TEST_MAILDIR"),
-		Dir:              get("MAILROOM_TEST_DIR"),
+		Dir:              need("MAILROOM_TEST_DIR"),
 		Users:            map[string]string{},
 	}
 	for _, pair := range strings.Split(need("MAILROOM_TEST_USERS"), ",") {

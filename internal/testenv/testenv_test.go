@@ -131,9 +131,6 @@ func TestServersReachable(t *testing.T) {
 	})
 
 	t.Run("silent server never speaks", func(t *testing.T) {
-		if s.SilentAddr == "" {
-			t.Skip("no silent server in this environment")
-		}
 		conn, err := net.DialTimeout("tcp", s.SilentAddr, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
