@@ -19,7 +19,8 @@ func TestMailSyncsOpensAndRepliesAgainstDovecot(t *testing.T) {
 	srv := testenv.Load(t)
 	u, s := senderUI(t, srv)
 	subject := "Journey " + time.Now().Format("150405.000")
-	w := u.compose(data.Composition{}, 0)
+	var w *composeWindow
+	act(u, func() { w = u.compose(data.Composition{}, 0) }) // the watcher may be applying a sync meanwhile
 	act(u, func() {
 		w.to.SetText("ann@example.test")
 		w.subject.SetText(subject)
@@ -135,7 +136,8 @@ func TestNewMailArrivesThroughIdle(t *testing.T) {
 		u.mail.watchInboxes()
 	})
 	subject := "Idle " + time.Now().Format("150405.000")
-	w := u.compose(data.Composition{}, 0)
+	var w *composeWindow
+	act(u, func() { w = u.compose(data.Composition{}, 0) }) // the watcher may be applying a sync meanwhile
 	act(u, func() {
 		w.to.SetText("ann@example.test")
 		w.subject.SetText(subject)
