@@ -71,7 +71,6 @@ func withStore(e *env, fn func(ctx context.Context, s *data.Store) int) int {
 	return stoppedStatus(ctx, fn(ctx, s))
 }
 
-
 func mailboxAdd(e *env, args []string) int {
 	const use = "mailroom mailbox add ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin] [--trust-cert SHA256]..."
 	fs := flag.NewFlagSet("mailbox add", flag.ContinueOnError)

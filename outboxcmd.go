@@ -72,7 +72,7 @@ func printOutbox(e *env, items []*data.OutboxItem) {
 func outboxReason(it *data.OutboxItem) string {
 	switch {
 	case it.State == data.OutboxQueued && it.LastError != "":
-		return fmt.Sprintf("tried again at %s: %s", it.NextAttempt.Local().Format("15:04"), it.LastError)
+		return fmt.Sprintf("%s (next try at %s)", it.LastError, it.NextAttempt.Local().Format("15:04"))
 	case it.State == data.OutboxSent && it.SentCopy == data.SentCopyPending:
 		return it.LastError
 	case it.State == data.OutboxFailed || it.State == data.OutboxInterrupted:

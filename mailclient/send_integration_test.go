@@ -3,8 +3,8 @@ package mailclient
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"os"
