@@ -60,7 +60,9 @@ func runLookup(e *env, args []string, discoverer func(*data.Store, string) *mail
 		return 1
 	}
 	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ictx, stop := interruptible()
+	defer stop()
+	ctx, cancel := context.WithTimeout(ictx, time.Minute)
 	defer cancel()
 	found, err := discoverer(s, *ispdb).Discover(ctx, fs.Arg(0), nil)
 	if err != nil {
@@ -72,7 +74,7 @@ func runLookup(e *env, args []string, discoverer func(*data.Store, string) *mail
 				fmt.Fprintf(e.stderr, "  %-11s %s: %s\n", a.Source, a.URL, mailclient.AttemptMessage(a.Err))
 			}
 		}
-		return 1
+		return stoppedStatus(ictx, 1)
 	}
 	if *asJSON {
 		return printJSON(e, lookupResult(found))
@@ -125,14 +127,16 @@ func providersSubscribe(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	sub, err := s.Subscribe(context.Background(), fs.Arg(0))
+	ctx, stop := interruptible()
+	defer stop()
+	sub, err := s.Subscribe(ctx, fs.Arg(0))
 	if err != nil {
 		e.log.Error("subscribe", "err", err)
 		fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
 		return 1
 	}
 	fmt.Fprintf(e.stdout, "Subscribed to %s\n", sub.Source)
-	return refreshAndPrint(e, s, http.DefaultClient)
+	return refreshAndPrint(ctx, e, s, http.DefaultClient)
 }
 
 func subscribeProblem(err error) string {
@@ -157,7 +161,9 @@ func providersUnsubscribe(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	n, err := s.Unsubscribe(context.Background())
+	ctx, stop := interruptible()
+	defer stop()
+	n, err := s.Unsubscribe(ctx)
 	switch {
 	case errors.Is(err, data.ErrNotFound):
 		fmt.Fprintln(e.stderr, "mailroom: this database does not subscribe to a provider list")
@@ -183,11 +189,13 @@ func providersRefresh(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	return refreshAndPrint(e, s, http.DefaultClient)
+	ctx, stop := interruptible()
+	defer stop()
+	return refreshAndPrint(ctx, e, s, http.DefaultClient)
 }
 
-func refreshAndPrint(e *env, s *data.Store, client *http.Client) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+func refreshAndPrint(ctx context.Context, e *env, s *data.Store, client *http.Client) int {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	r, err := mailclient.RefreshSubscription(ctx, s, client)
 	if r != nil {

@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,12 +68,7 @@ func withStore(e *env, fn func(ctx context.Context, s *data.Store) int) int {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	return fn(ctx, s)
-}
-
-// interruptible returns a context cancelled by Ctrl-C.
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return stoppedStatus(ctx, fn(ctx, s))
 }
 
 func mailboxAdd(e *env, args []string) int {
@@ -102,7 +95,7 @@ func mailboxAdd(e *env, args []string) int {
 		return 2
 	}
 	return withStore(e, func(ctx context.Context, s *data.Store) int {
-		m, p, code := newMailbox(e, s, address, *providerName, *login)
+		m, p, code := newMailbox(ctx, e, s, address, *providerName, *login)
 		if m == nil {
 			return code
 		}
@@ -135,8 +128,7 @@ func mailboxAdd(e *env, args []string) int {
 
 // newMailbox builds the mailbox of address from the provider named providerName, or found by
 // the address's domain; it prints why when it cannot and returns nil with the exit status.
-func newMailbox(e *env, s *data.Store, address, providerName, login string) (*data.Mailbox, *data.Provider, int) {
-	ctx := context.Background()
+func newMailbox(ctx context.Context, e *env, s *data.Store, address, providerName, login string) (*data.Mailbox, *data.Provider, int) {
 	if _, err := s.MailboxByAddress(ctx, address); err == nil {
 		fmt.Fprintf(e.stderr, "mailroom: you already have the mailbox %s\n", address)
 		return nil, nil, 1
@@ -216,17 +208,16 @@ func mailboxList(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox list [--json]")
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	list, err := s.Mailboxes(context.Background())
+	return withStore(e, func(ctx context.Context, s *data.Store) int { return printMailboxes(ctx, e, s, *asJSON) })
+}
+
+func printMailboxes(ctx context.Context, e *env, s *data.Store, asJSON bool) int {
+	list, err := s.Mailboxes(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mailroom: the mailboxes cannot be read: %v\n", err)
 		return 1
 	}
-	if *asJSON {
+	if asJSON {
 		return printJSON(e, mailboxesJSON(list))
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
@@ -295,25 +286,21 @@ func mailboxRemove(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox remove ADDRESS")
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx := context.Background()
-	m, err := s.MailboxByAddress(ctx, args[0])
-	if err != nil {
-		return missingMailbox(e, args[0], err)
-	}
-	if _, err := mailclient.RemoveMailbox(ctx, s, data.NewSecrets(), m.ID); err != nil {
-		var pnd *mailclient.PasswordNotDeletedError
-		if errors.As(err, &pnd) {
-			return fail(e, "delete password", err)
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		m, err := s.MailboxByAddress(ctx, args[0])
+		if err != nil {
+			return missingMailbox(e, args[0], err)
 		}
-		return missingMailbox(e, args[0], err)
-	}
-	fmt.Fprintf(e.stdout, "Removed %s.\n", m.Address)
-	return 0
+		if _, err := mailclient.RemoveMailbox(ctx, s, data.NewSecrets(), m.ID); err != nil {
+			var pnd *mailclient.PasswordNotDeletedError
+			if errors.As(err, &pnd) {
+				return fail(e, "delete password", err)
+			}
+			return missingMailbox(e, args[0], err)
+		}
+		fmt.Fprintf(e.stdout, "Removed %s.\n", m.Address)
+		return 0
+	})
 }
 
 func missingMailbox(e *env, address string, err error) int {

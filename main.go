@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -62,6 +61,7 @@ func commands() []command {
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
 		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME]", run: syncCmd},
 		{name: "send", summary: "send a message, its text from standard input: --from ADDRESS --to ADDR[,ADDR] [--cc ...] [--bcc ...] --subject TEXT [--attach FILE]...", run: sendCmd},
+		{name: "outbox", summary: "see and send what waits: [list [--json] | send | resend ID | remove ID]", run: outboxCmd},
 	}
 }
 
@@ -249,7 +249,9 @@ func providersList(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	list, err := s.List(context.Background())
+	ctx, stop := interruptible()
+	defer stop()
+	list, err := s.List(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mailroom: the providers cannot be read: %v\n", err)
 		return 1

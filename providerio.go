@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"strings"
@@ -25,12 +24,14 @@ func providersImport(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	report, err := mailclient.ImportProviders(context.Background(), s, fs.Args(), nil)
+	ctx, stop := interruptible()
+	defer stop()
+	report, err := mailclient.ImportProviders(ctx, s, fs.Args(), nil)
 	printImportReport(e, report)
 	if err != nil {
 		e.log.Error("import providers", "err", err)
 		fmt.Fprintf(e.stderr, "mailroom: %s\n", mailclient.ProblemMessage(err))
-		return 1
+		return stoppedStatus(ctx, 1)
 	}
 	if report.Count(mailclient.ImportSkipped) > 0 {
 		return 1
@@ -63,7 +64,9 @@ func providersExport(e *env, args []string) int {
 		return 1
 	}
 	defer s.Close()
-	list, err := s.List(context.Background())
+	ctx, stop := interruptible()
+	defer stop()
+	list, err := s.List(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "mailroom: the providers cannot be read: %v\n", err)
 		return 1
@@ -75,7 +78,7 @@ func providersExport(e *env, args []string) int {
 		}
 		return 1
 	}
-	report, err := mailclient.ExportProviders(context.Background(), chosen, *dir, nil)
+	report, err := mailclient.ExportProviders(ctx, chosen, *dir, nil)
 	for _, f := range report.Files {
 		if f.Err != nil {
 			fmt.Fprintf(e.stdout, "%s: not written: %v\n", f.Provider, f.Err)

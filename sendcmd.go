@@ -67,7 +67,7 @@ func sendCmd(e *env, args []string) int {
 		var v *data.ValidationError
 		if errors.As(err, &v) {
 			for _, f := range v.Fields {
-				fmt.Fprintf(e.stderr, "mailroom: --%s: %s\n", f.Field, strings.TrimSuffix(f.Msg, "."))
+				fmt.Fprintf(e.stderr, "mailroom: --%s: %s\n", flagOf(f.Field), strings.TrimSuffix(f.Msg, "."))
 			}
 			return 2
 		} else if err != nil {
@@ -76,11 +76,23 @@ func sendCmd(e *env, args []string) int {
 		if _, err := out.Recover(ctx); err != nil {
 			return fail(e, "send", err)
 		}
-		if err := out.SendDue(ctx); err != nil {
+		if err := out.SendDue(ctx); err != nil && ctx.Err() == nil {
 			return fail(e, "send", err)
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.stderr, "mailroom: stopped; the message stays in the outbox and is sent the next time (mailroom outbox send).")
+			return exitStopped
 		}
 		return reportSent(ctx, e, s, it.ID)
 	})
+}
+
+// flagOf names the flag of a composition field.
+func flagOf(field string) string {
+	if field == mailclient.FieldAttachments {
+		return "attach"
+	}
+	return field
 }
 
 // reportSent says what became of outbox message id and returns the exit status.

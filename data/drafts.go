@@ -20,7 +20,7 @@ type Composition struct {
 	Bcc         string
 	Subject     string
 	Body        string   // plain text
-	Attachments []string // paths of files on disk, read when the message is sent
+	Attachments []string // paths of files on disk, read when the message is queued (see OutboxItem.Spool)
 	InReplyTo   string   // Message-ID of the message answered, with its < >; "" for none
 	References  []string // Message-IDs of the thread, oldest first, each with its < >
 }

@@ -50,10 +50,18 @@ type OutboxItem struct {
 	SentAt      time.Time // zero until sent
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Spool names the file in Store.SpoolDir holding the message as it goes out, written when
+	// it was queued; "" for one queued before Mailroom kept them, or once its text is cleared.
+	Spool string
+	// DataEnded: the end of the message was about to reach the SMTP server in the current
+	// attempt, so the server may have it (see MarkOutboxDataEnded).
+	DataEnded bool
+	// CopyAttempts counts the starts of appending the Sent copy (see ClaimSentCopy).
+	CopyAttempts int
 }
 
 const outboxSelect = `SELECT id, ` + compositionColumns + `, message_id, date, state, attempts, next_attempt,
-	last_error, sent_copy, sent_at, created_at, updated_at FROM outbox `
+	last_error, sent_copy, sent_at, created_at, updated_at, spool, data_ended, copy_attempts FROM outbox `
 
 func scanOutbox(sc scanner) (*OutboxItem, error) {
 	it := &OutboxItem{}
@@ -61,7 +69,7 @@ func scanOutbox(sc scanner) (*OutboxItem, error) {
 	dest, finish := compositionDest(&it.Composition)
 	dest = append([]any{&it.ID}, dest...)
 	dest = append(dest, &it.MessageID, &date, &it.State, &it.Attempts, &next, &it.LastError, &it.SentCopy,
-		&sent, &created, &updated)
+		&sent, &created, &updated, &it.Spool, &it.DataEnded, &it.CopyAttempts)
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -73,7 +81,7 @@ func scanOutbox(sc scanner) (*OutboxItem, error) {
 func stampOf(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Enqueue stores it as queued, to be tried from it.Date on, for the acting user's mailbox
-// it.MailboxID, and deletes the user's draft draftID (0 for none) in the same transaction,
+// it.MailboxID, with its snapshot it.Spool (from WriteSpool; "" for none), and deletes the user's draft draftID (0 for none) in the same transaction,
 // so the message is in exactly one of the two at any moment. it must have been checked
 // (mailclient does); MessageID and Date must be set. It fails with ErrNotFound for a mailbox
 // or draft the user does not have. On success it holds the stored values.
@@ -96,8 +104,8 @@ func (s *Store) Enqueue(ctx context.Context, it *OutboxItem, draftID int64) erro
 			}
 		}
 		res, err := tx.Exec(`INSERT INTO outbox (`+compositionColumns+`, message_id, date, state, next_attempt,
-			owner, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?,?)`,
-			append(args, it.MessageID, stampOf(it.Date), stampOf(it.Date), s.user, now, now)...)
+			owner, created_at, updated_at, spool) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'queued',?,?,?,?,?)`,
+			append(args, it.MessageID, stampOf(it.Date), stampOf(it.Date), s.user, now, now, it.Spool)...)
 		if err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
@@ -155,7 +163,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, claimer string, now time.Time) 
 			return fmt.Errorf("claim outbox message: %w", err)
 		}
 		if _, err := tx.Exec(`UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?,
-			updated_at = ? WHERE id = ?`, claimer, s.stamp(), id); err != nil {
+			data_ended = 0, updated_at = ? WHERE id = ?`, claimer, s.stamp(), id); err != nil {
 			return fmt.Errorf("claim outbox message %d: %w", id, err)
 		}
 		it, err = scanOutbox(tx.QueryRow(outboxSelect+`WHERE id = ?`, id))
@@ -198,17 +206,31 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, copy SentCopy) err
 	if copy != SentCopyPending {
 		set += clearText
 	}
-	return s.setOutbox(ctx, id, set, `state = 'sending'`, copy, s.stamp())
+	return s.removingSpool(s.updateOutbox(ctx, id, set, `state = 'sending'`, copy, s.stamp()))
 }
 
-// clearText empties what a sent message no longer needs.
-const clearText = `, body = '', attachments = '[]'`
+// clearText empties what a sent message no longer needs; removingSpool then deletes its file.
+const clearText = `, body = '', attachments = '[]', spool = ''`
+
+// MarkOutboxDataEnded records, durably, that the end of sending message id is about to reach
+// the SMTP server: from now on the server may have it, so a Mailroom stopped before learning
+// the outcome leaves it interrupted (see RecoverOutbox) instead of sending it again. It fails
+// with ErrNotFound when id is not sending.
+func (s *Store) MarkOutboxDataEnded(ctx context.Context, id int64) error {
+	return s.durably(ctx, func(ctx context.Context) error {
+		return s.setOutbox(ctx, id, `data_ended = 1`, `state = 'sending'`)
+	})
+}
 
 // ClaimSentCopy takes the Sent copy of the acting user's sent message id for claimer, so two
 // Mailrooms never append it twice. It fails with ErrNotFound when id has no pending copy or
 // another claimer has it.
+// Each claim counts in CopyAttempts, recorded durably before the copy is appended.
 func (s *Store) ClaimSentCopy(ctx context.Context, id int64, claimer string) error {
-	return s.setOutbox(ctx, id, `claimed_by = ?`, `state = 'sent' AND sent_copy = 'pending' AND claimed_by = ''`, claimer)
+	return s.durably(ctx, func(ctx context.Context) error {
+		return s.setOutbox(ctx, id, `claimed_by = ?, copy_attempts = copy_attempts + 1`,
+			`state = 'sent' AND sent_copy = 'pending' AND claimed_by = ''`, claimer)
+	})
 }
 
 // SentCopyResult records the outcome of a claimed Sent copy: done or skipped clears the
@@ -218,7 +240,7 @@ func (s *Store) SentCopyResult(ctx context.Context, id int64, copy SentCopy, rea
 	if copy != SentCopyPending {
 		set += clearText
 	}
-	return s.setOutbox(ctx, id, set, `state = 'sent' AND sent_copy = 'pending'`, copy, reason)
+	return s.removingSpool(s.updateOutbox(ctx, id, set, `state = 'sent' AND sent_copy = 'pending'`, copy, reason))
 }
 
 // PendingSentCopies returns the acting user's sent messages whose Sent copy is still to be
@@ -243,59 +265,72 @@ func (s *Store) PendingSentCopies(ctx context.Context) ([]*OutboxItem, error) {
 
 // ResendOutbox queues a failed or interrupted message again, to be tried at once, with its
 // attempts counted afresh. When c is not nil it replaces the message's text and addresses
-// (the person fixed them; c must have been checked); the Message-ID stays, so a message
-// that did arrive after all is recognised as the same one. It fails with ErrNotFound when
-// id is neither failed nor interrupted.
-func (s *Store) ResendOutbox(ctx context.Context, id int64, c *Composition) error {
+// (the person fixed them; c must have been checked) and spool its snapshot (from
+// WriteSpool), the former snapshot being removed; the Message-ID stays, so a message that
+// did arrive after all is recognised as the same one. It fails with ErrNotFound when id is
+// neither failed nor interrupted.
+func (s *Store) ResendOutbox(ctx context.Context, id int64, c *Composition, spool string) error {
 	now := s.stamp()
+	const again = `state = 'queued', attempts = 0, next_attempt = ?, last_error = '', data_ended = 0`
+	const where = `state IN ('failed', 'interrupted')`
 	if c == nil {
-		return s.setOutbox(ctx, id, `state = 'queued', attempts = 0, next_attempt = ?, last_error = ''`,
-			`state IN ('failed', 'interrupted')`, now)
+		return s.setOutbox(ctx, id, again, where, now)
 	}
 	args, err := compositionArgs(c)
 	if err != nil {
 		return err
 	}
-	return s.setOutbox(ctx, id, `state = 'queued', attempts = 0, next_attempt = ?, last_error = '',
-		mailbox_id=?, from_addr=?, to_addrs=?, cc_addrs=?, bcc_addrs=?, subject=?, body=?, attachments=?, in_reply_to=?, refs=?`,
-		`state IN ('failed', 'interrupted')`, append([]any{now}, args...)...)
+	old, err := s.updateOutbox(ctx, id, again+`, mailbox_id=?, from_addr=?, to_addrs=?, cc_addrs=?, bcc_addrs=?,
+		subject=?, body=?, attachments=?, in_reply_to=?, refs=?, spool=?`, where, append(append([]any{now}, args...), spool)...)
+	if err == nil && old != spool {
+		s.RemoveSpool(old)
+	}
+	return err
 }
 
-// DeleteOutbox removes the acting user's outbox message id, unless it is being sent. It
-// fails with ErrNotFound (also while it is sending).
+// DeleteOutbox removes the acting user's outbox message id, and its snapshot, unless it is
+// being sent. It fails with ErrNotFound (also while it is sending).
 func (s *Store) DeleteOutbox(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM outbox WHERE id = ? AND owner = ? AND state <> 'sending' AND claimed_by = ''`, id, s.user)
+	var spool string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`DELETE FROM outbox WHERE id = ? AND owner = ? AND state <> 'sending' AND claimed_by = ''
+			RETURNING spool`, id, s.user).Scan(&spool)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("outbox message %d not deletable: %w", id, ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("delete outbox message %d: %w", id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("outbox message %d not deletable: %w", id, ErrNotFound)
-		}
 		return nil
 	})
+	if err == nil {
+		s.RemoveSpool(spool)
+	}
+	return err
 }
 
-// RecoverOutbox marks as interrupted every message of the acting user left sending by a
-// claimer that alive reports gone (a Mailroom killed while sending), with reason as its
-// LastError, and releases the Sent copies such claimers held. It returns how many messages
-// became interrupted.
+// RecoverOutbox looks at every message of the acting user left sending by a claimer that
+// alive reports gone (a Mailroom killed while sending). One whose end had not been sent yet
+// (DataEnded false) cannot have reached anyone, so it is queued again, due now; the others
+// become interrupted, with reason as their LastError. The Sent copies such claimers held are
+// released. It returns how many messages became interrupted.
 func (s *Store) RecoverOutbox(ctx context.Context, alive func(claimer string) bool, reason string) (int, error) {
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.Query(`SELECT id, state, claimed_by FROM outbox WHERE owner = ? AND claimed_by <> ''`, s.user)
+		rows, err := tx.Query(`SELECT id, state, claimed_by, data_ended FROM outbox WHERE owner = ? AND claimed_by <> ''`, s.user)
 		if err != nil {
 			return fmt.Errorf("recover outbox: %w", err)
 		}
 		type claim struct {
 			id    int64
 			state OutboxState
+			ended bool
 		}
 		var dead []claim
 		for rows.Next() {
 			var c claim
 			var by string
-			if err := rows.Scan(&c.id, &c.state, &by); err != nil {
+			if err := rows.Scan(&c.id, &c.state, &by, &c.ended); err != nil {
 				rows.Close()
 				return fmt.Errorf("recover outbox: %w", err)
 			}
@@ -307,7 +342,11 @@ func (s *Store) RecoverOutbox(ctx context.Context, alive func(claimer string) bo
 		now := s.stamp()
 		for _, c := range dead {
 			q, args := `UPDATE outbox SET claimed_by = '', updated_at = ? WHERE id = ?`, []any{now, c.id}
-			if c.state == OutboxSending {
+			switch {
+			case c.state == OutboxSending && !c.ended:
+				q, args = `UPDATE outbox SET state = 'queued', claimed_by = '', next_attempt = ?, updated_at = ? WHERE id = ?`,
+					[]any{now, now, c.id}
+			case c.state == OutboxSending:
 				q, args = `UPDATE outbox SET state = 'interrupted', claimed_by = '', last_error = ?, updated_at = ? WHERE id = ?`,
 					[]any{reason, now, c.id}
 				n++
@@ -324,17 +363,50 @@ func (s *Store) RecoverOutbox(ctx context.Context, alive func(claimer string) bo
 // setOutbox runs "UPDATE outbox SET set" on the acting user's message id when it matches
 // where; ErrNotFound when it does not.
 func (s *Store) setOutbox(ctx context.Context, id int64, set, where string, args ...any) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE outbox SET `+set+`, updated_at = ? WHERE id = ? AND owner = ? AND `+where,
-			append(args, s.stamp(), id, s.user)...)
+	_, err := s.updateOutbox(ctx, id, set, where, args...)
+	return err
+}
+
+// updateOutbox is setOutbox, returning the spool file the message named before the update.
+func (s *Store) updateOutbox(ctx context.Context, id int64, set, where string, args ...any) (spool string, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`SELECT spool FROM outbox WHERE id = ? AND owner = ? AND `+where, id, s.user).Scan(&spool)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("outbox message %d in that state: %w", id, ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("update outbox message %d: %w", id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("outbox message %d in that state: %w", id, ErrNotFound)
+		if _, err := tx.Exec(`UPDATE outbox SET `+set+`, updated_at = ? WHERE id = ?`, append(args, s.stamp(), id)...); err != nil {
+			return fmt.Errorf("update outbox message %d: %w", id, err)
 		}
 		return nil
 	})
+	return spool, err
+}
+
+// removingSpool deletes the spool file a message named before an update, once the update is
+// committed, when no message names it any more (the update cleared the text). A Mailroom
+// stopped between the two leaves a file that CleanSpool removes.
+func (s *Store) removingSpool(spool string, err error) error {
+	if err != nil || spool == "" {
+		return err
+	}
+	var named int
+	if qerr := s.r.QueryRow(`SELECT count(*) FROM outbox WHERE spool = ?`, spool).Scan(&named); qerr == nil && named == 0 {
+		s.RemoveSpool(spool)
+	}
+	return nil
+}
+
+// durably runs fn, whose writes must survive a power cut and not only a killed process,
+// with the writer connection's synchronous setting at FULL for its duration.
+func (s *Store) durably(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		return fmt.Errorf("durable write: %w", err)
+	}
+	defer s.w.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`)
+	return fn(ctx)
 }
 
 // InterruptOutbox records that the outcome of sending message id is unknown (the connection
@@ -342,4 +414,19 @@ func (s *Store) setOutbox(ctx context.Context, id int64, set, where string, args
 // never sent again without the person. It fails with ErrNotFound when id is not sending.
 func (s *Store) InterruptOutbox(ctx context.Context, id int64, reason string) error {
 	return s.setOutbox(ctx, id, `state = 'interrupted', claimed_by = '', last_error = ?`, `state = 'sending'`, reason)
+}
+
+// ScheduleOutboxNow makes every queued message of the acting user due at now, without the
+// pause after a failure: the person asked to send what waits. It returns how many are queued.
+func (s *Store) ScheduleOutboxNow(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE outbox SET next_attempt = ? WHERE owner = ? AND state = 'queued'`, stampOf(now), s.user)
+		if err != nil {
+			return fmt.Errorf("schedule outbox: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
 }

@@ -118,14 +118,14 @@ func TestOutboxRetryFailResend(t *testing.T) {
 	}
 	fixed := c.Composition
 	fixed.To = "bobby@example.net"
-	if err := s.ResendOutbox(ctx, it.ID, &fixed); err != nil {
+	if err := s.ResendOutbox(ctx, it.ID, &fixed, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.OutboxItem(ctx, it.ID)
 	if err != nil || got.State != OutboxQueued || got.Attempts != 0 || got.To != "bobby@example.net" || got.MessageID != "<m1@example.net>" {
 		t.Fatalf("after resend %+v %v", got, err)
 	}
-	if err := s.ResendOutbox(ctx, it.ID, nil); !errors.Is(err, ErrNotFound) {
+	if err := s.ResendOutbox(ctx, it.ID, nil, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("resending a queued message: %v, want ErrNotFound", err)
 	}
 }
@@ -170,6 +170,9 @@ func TestRecoverOutboxMarksDeadSendersInterrupted(t *testing.T) {
 	if err := s.DeleteOutbox(ctx, it.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting while sending: %v, want ErrNotFound", err)
 	}
+	if err := s.MarkOutboxDataEnded(ctx, it.ID); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.RecoverOutbox(ctx, func(string) bool { return true }, "stopped")
 	if err != nil || n != 0 {
 		t.Fatalf("recover with the sender alive = %d %v", n, err)
@@ -179,11 +182,30 @@ func TestRecoverOutboxMarksDeadSendersInterrupted(t *testing.T) {
 		t.Fatalf("recover = %d %v", n, err)
 	}
 	got, _ := s.OutboxItem(ctx, it.ID)
-	if got.State != OutboxInterrupted || got.LastError != "stopped" || got.Body != "B" {
+	if got.State != OutboxInterrupted || got.LastError != "stopped" || got.Body != "B" || !got.DataEnded {
 		t.Errorf("after recover %+v", got)
 	}
 	if _, err := s.ClaimOutbox(ctx, "host/2", time.Now().Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("an interrupted message was claimed again: %v", err)
+	}
+	// Resent, and stopped again before its end reached the server: nobody can have it, so it
+	// is queued again, due now.
+	if err := s.ResendOutbox(ctx, it.ID, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ClaimOutbox(ctx, "host/2", time.Now()); err != nil || c.DataEnded {
+		t.Fatalf("claim after resend: %+v %v", c, err)
+	}
+	n, err = s.RecoverOutbox(ctx, func(c string) bool { return c != "host/2" }, "stopped")
+	if err != nil || n != 0 {
+		t.Fatalf("recover before the end = %d %v", n, err)
+	}
+	got, _ = s.OutboxItem(ctx, it.ID)
+	if got.State != OutboxQueued || got.Body != "B" {
+		t.Errorf("stopped before the end: %+v", got)
+	}
+	if _, err := s.ClaimOutbox(ctx, "host/3", time.Now().Add(time.Second)); err != nil {
+		t.Errorf("the queued-again message is not due: %v", err)
 	}
 }
 

@@ -312,11 +312,23 @@ func (w *composeWindow) chooseAttachment() {
 		r.Close()
 		w.addAttachment(r.URI().Path())
 	}, w.win)
+	d.SetFilter(regularFiles{})
 	d.Resize(fyne.NewSize(700, 500))
 	d.Show()
 }
 
-// addAttachment attaches the file at path; it is read only when the message is sent.
+// regularFiles lets the file dialog offer only files that can be attached: the dialog opens
+// the file chosen, and opening a FIFO would block until something writes to it.
+type regularFiles struct{}
+
+// Matches reports whether u is a regular file.
+func (regularFiles) Matches(u fyne.URI) bool {
+	st, err := os.Stat(u.Path())
+	return err == nil && st.Mode().IsRegular()
+}
+
+// addAttachment attaches the file at path; it is read when the message is queued, and what
+// goes out is the file as it was then.
 func (w *composeWindow) addAttachment(path string) {
 	if err := mailclient.CheckAttachment(path); err != nil {
 		w.setError(mailclient.FieldAttachments, mailclient.Explain(err))

@@ -136,7 +136,7 @@ func (e *AttachmentError) sentence() string {
 	case errors.Is(e.Err, fs.ErrPermission):
 		return fmt.Sprintf("The attachment “%s” cannot be read: permission denied. Allow reading it, or remove it.", name)
 	case errors.Is(e.Err, errNotRegular):
-		return fmt.Sprintf("“%s” is a folder or a device, not a file; only files can be attached.", name)
+		return fmt.Sprintf("“%s” is a folder, a pipe or a device, not a file; only files can be attached.", name)
 	}
 	return fmt.Sprintf("The attachment “%s” cannot be read (%v). Attach it again, or remove it.", name, e.Err)
 }
@@ -144,21 +144,46 @@ func (e *AttachmentError) sentence() string {
 var errNotRegular = errors.New("not a regular file")
 
 // CheckAttachment returns an *AttachmentError when path is not a regular file that can be
-// opened for reading.
+// opened for reading. It never blocks on a FIFO or a device.
 func CheckAttachment(path string) error {
-	f, err := os.Open(path)
+	f, err := openAttachment(path)
 	if err != nil {
-		return &AttachmentError{Path: path, Err: err}
+		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	return f.Close()
+}
+
+// openAttachment opens the regular file at path for reading, or fails with an
+// *AttachmentError. The type is checked before opening, and the file opened without
+// blocking and checked again, so neither a FIFO (whose open waits for a writer) nor a file
+// swapped for one in between can hang the caller.
+func openAttachment(path string) (*os.File, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, &AttachmentError{Path: path, Err: unwrapPath(err)}
+	} else if !st.Mode().IsRegular() {
+		return nil, &AttachmentError{Path: path, Err: errNotRegular}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
 	if err != nil {
-		return &AttachmentError{Path: path, Err: err}
+		return nil, &AttachmentError{Path: path, Err: unwrapPath(err)}
 	}
-	if !st.Mode().IsRegular() {
-		return &AttachmentError{Path: path, Err: errNotRegular}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errNotRegular
+		}
+		return nil, &AttachmentError{Path: path, Err: err}
 	}
-	return nil
+	return f, nil
+}
+
+// unwrapPath returns the cause of a *fs.PathError, whose path the AttachmentError holds already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // NewMessageID returns a new, unique Message-ID, with its < >, in the domain of from.
@@ -269,9 +294,9 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 
 // writeAttachment adds the file at path to mw as a base64 attachment part.
 func writeAttachment(mw *message.Writer, path string) error {
-	f, err := os.Open(path)
+	f, err := openAttachment(path)
 	if err != nil {
-		return &AttachmentError{Path: path, Err: err}
+		return err
 	}
 	defer f.Close()
 	var ah gmail.AttachmentHeader

@@ -61,6 +61,9 @@ func explainCause(err error) string {
 	case errors.Is(err, ErrOutcomeUnknown):
 		return "The connection broke after the whole message was sent but before the server confirmed it, " +
 			"so it may have been sent. Check your Sent folder and the recipients before sending it again."
+	case errors.Is(err, ErrSnapshotMissing):
+		return "The copy of this message that Mailroom keeps for sending was removed from its data folder. " +
+			"Open the message, check its attachments and send it again."
 	case errors.Is(err, ErrNoSentFolder):
 		return "The mail server has no Sent folder. Create a folder named Sent."
 	case errors.Is(err, ErrEmptySubject):

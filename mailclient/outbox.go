@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -32,8 +33,14 @@ type OutboxStore interface {
 	ClaimSentCopy(ctx context.Context, id int64, claimer string) error
 	SentCopyResult(ctx context.Context, id int64, copy data.SentCopy, reason string) error
 	PendingSentCopies(ctx context.Context) ([]*data.OutboxItem, error)
-	ResendOutbox(ctx context.Context, id int64, c *data.Composition) error
+	ResendOutbox(ctx context.Context, id int64, c *data.Composition, spool string) error
 	RecoverOutbox(ctx context.Context, alive func(claimer string) bool, reason string) (int, error)
+	MarkOutboxDataEnded(ctx context.Context, id int64) error
+	WriteSpool(write func(io.Writer) error) (name string, size int64, err error)
+	OpenSpool(name string) (*os.File, error)
+	RemoveSpool(name string) error
+	CleanSpool(ctx context.Context, before time.Time) (int, error)
+	ScheduleOutboxNow(ctx context.Context, now time.Time) (int, error)
 }
 
 // PasswordSource gives the password of a mailbox; *data.Secrets has it.
@@ -65,6 +72,10 @@ func DefaultBackoff(attempts int) time.Duration {
 	}
 	return min(d, 30*time.Minute)
 }
+
+// StoppedReason is the LastError of a message whose sending was cancelled before its end
+// reached the server: nothing was delivered, and it is sent the next time the outbox runs.
+const StoppedReason = "Sending was stopped before the message left; it is sent the next time Mailroom sends mail."
 
 // InterruptedReason is the LastError of a message Mailroom stopped sending midway.
 const InterruptedReason = "Mailroom stopped while sending this message, so it may or may not have been sent. " +
@@ -99,8 +110,10 @@ func NewOutbox(store OutboxStore, secrets PasswordSource, opts OutboxOptions) *O
 
 // Queue checks c (see CheckComposition) and puts it in the outbox from mailbox c.MailboxID,
 // with a new Message-ID and the date now, deleting draft draftID (0 for none) at the same
-// moment; Run sends it. It fails with a *data.ValidationError, ErrEmptySubject (unless
-// allowEmptySubject), or data.ErrNotFound for an unknown mailbox or draft.
+// moment; Run sends it. The message is written whole, attachments included, when it is
+// queued (see snapshot): a file changed or deleted afterwards changes nothing. It fails with a
+// *data.ValidationError (an attachment that cannot be read now is one, for FieldAttachments),
+// ErrEmptySubject (unless allowEmptySubject), or data.ErrNotFound for an unknown mailbox or draft.
 func (o *Outbox) Queue(ctx context.Context, c data.Composition, draftID int64, allowEmptySubject bool) (*data.OutboxItem, error) {
 	m, err := o.store.Mailbox(ctx, c.MailboxID)
 	if err != nil {
@@ -114,7 +127,11 @@ func (o *Outbox) Queue(ctx context.Context, c data.Composition, draftID int64, a
 		return nil, err
 	}
 	it := &data.OutboxItem{Composition: c, MessageID: NewMessageID(out.From.Addr), Date: o.opts.Now()}
+	if it.Spool, err = o.snapshot(out, it.MessageID, it.Date); err != nil {
+		return nil, err
+	}
 	if err := o.store.Enqueue(ctx, it, draftID); err != nil {
+		o.store.RemoveSpool(it.Spool)
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	o.changed(ctx, it.ID)
@@ -126,12 +143,22 @@ func (o *Outbox) Queue(ctx context.Context, c data.Composition, draftID int64, a
 // text and addresses, checked like Queue's. It fails like Queue, or with data.ErrNotFound
 // when id is neither failed nor interrupted.
 func (o *Outbox) Resend(ctx context.Context, id int64, c *data.Composition, allowEmptySubject bool) error {
+	spool := ""
 	if c != nil {
-		if _, err := CheckComposition(c, allowEmptySubject); err != nil {
+		out, err := CheckComposition(c, allowEmptySubject)
+		if err != nil {
+			return err
+		}
+		it, err := o.store.OutboxItem(ctx, id)
+		if err != nil {
+			return fmt.Errorf("resend: %w", err)
+		}
+		if spool, err = o.snapshot(out, it.MessageID, it.Date); err != nil {
 			return err
 		}
 	}
-	if err := o.store.ResendOutbox(ctx, id, c); err != nil {
+	if err := o.store.ResendOutbox(ctx, id, c, spool); err != nil {
+		o.store.RemoveSpool(spool)
 		return fmt.Errorf("resend: %w", err)
 	}
 	o.changed(ctx, id)
@@ -147,12 +174,41 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Recover marks the messages a stopped Mailroom was sending as interrupted, so the person
-// checks Sent before sending them again; it returns how many. Run calls it first.
+// snapshot writes the message out is (with id and date) to the spool, whole, as it will go
+// out, and returns the spool file's name. The attachments are read a buffer at a time. An
+// attachment that cannot be read fails it with a *data.ValidationError for FieldAttachments.
+func (o *Outbox) snapshot(out *OutMessage, id string, date time.Time) (string, error) {
+	out.MessageID, out.Date = id, date
+	msg, err := BuildMessage(out)
+	if err == nil {
+		var name string
+		name, _, err = o.store.WriteSpool(func(w io.Writer) error { _, err := msg.WriteTo(w); return err })
+		if err == nil {
+			return name, nil
+		}
+	}
+	var ae *AttachmentError
+	if errors.As(attachmentCause(err), &ae) {
+		return "", &data.ValidationError{Fields: []*data.FieldError{{Field: FieldAttachments, Msg: ae.sentence()}}}
+	}
+	return "", fmt.Errorf("queue: %w", err)
+}
+
+// spoolAge is how old a spool file no message names must be before Recover removes it: a
+// younger one may be about to be queued by another Mailroom.
+const spoolAge = time.Hour
+
+// Recover deals with the messages a stopped Mailroom was sending: one it stopped before the
+// end of the message reached the server is queued again (nobody can have it); the others
+// become interrupted, so the person checks Sent before sending them again. It returns how
+// many became interrupted, and removes snapshots no message needs. Run calls it first.
 func (o *Outbox) Recover(ctx context.Context) (int, error) {
 	n, err := o.store.RecoverOutbox(ctx, o.alive, InterruptedReason)
 	if err != nil {
 		return 0, fmt.Errorf("recover outbox: %w", err)
+	}
+	if _, err := o.store.CleanSpool(ctx, o.opts.Now().Add(-spoolAge)); err != nil {
+		o.opts.Log.Warn("outbox: clean spool", "err", err)
 	}
 	return n, nil
 }
@@ -235,16 +291,29 @@ func (o *Outbox) SendDue(ctx context.Context) error {
 	return nil
 }
 
+// SendNow sends every queued message now, also those pausing after a temporary failure,
+// then the Sent copies still to be made, as SendDue does.
+func (o *Outbox) SendNow(ctx context.Context) error {
+	if _, err := o.store.ScheduleOutboxNow(ctx, o.opts.Now()); err != nil {
+		return err
+	}
+	return o.SendDue(ctx)
+}
+
 // prepared is a message ready to go: its settings, password and MIME form.
 type prepared struct {
 	settings SendSettings
 	password string
 	out      *OutMessage
-	msg      *Message
+	msg      io.WriterTo
 	size     int64
 }
 
-// prepare reads what sending it needs and builds its message.
+// ErrSnapshotMissing: the file keeping a queued message as it goes out was removed from
+// Mailroom's data folder.
+var ErrSnapshotMissing = errors.New("the queued message's file is missing")
+
+// prepare reads what sending it needs: its settings, password, recipients and its snapshot.
 func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, error) {
 	mb, err := o.store.Mailbox(ctx, it.MailboxID)
 	if err != nil {
@@ -261,16 +330,16 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 	if err != nil {
 		return nil, fmt.Errorf("read password of %s: %w", mb.Address, err)
 	}
-	out, err := CheckComposition(&it.Composition, true)
+	c := it.Composition
+	if it.Spool != "" {
+		c.Attachments = nil // in the snapshot; the files themselves may be gone
+	}
+	out, err := CheckComposition(&c, true)
 	if err != nil {
 		return nil, err
 	}
-	out.MessageID, out.Date = it.MessageID, it.Date
-	msg, err := BuildMessage(out)
-	if err != nil {
-		return nil, err
-	}
-	size, err := MessageSize(msg)
+	out.MessageID, out.Date, out.Attachments = it.MessageID, it.Date, it.Attachments
+	msg, size, err := o.message(it, out)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +347,53 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 	if o.opts.Progress != nil {
 		s.Progress = func(sent, total int64) { o.opts.Progress(it.ID, sent, total) }
 	}
+	s.DataEnding = func() error { return o.store.MarkOutboxDataEnded(context.WithoutCancel(ctx), it.ID) }
 	return &prepared{settings: s, password: password, out: out, msg: msg, size: size}, nil
+}
+
+// message returns what goes out for it, and its size: its snapshot, or, for a message queued
+// before Mailroom kept snapshots, the message built from out with the attachments as they are now.
+func (o *Outbox) message(it *data.OutboxItem, out *OutMessage) (io.WriterTo, int64, error) {
+	if it.Spool == "" {
+		msg, err := BuildMessage(out)
+		if err != nil {
+			return nil, 0, err
+		}
+		size, err := MessageSize(msg)
+		return msg, size, err
+	}
+	f, err := o.store.OpenSpool(it.Spool)
+	if errors.Is(err, data.ErrNotFound) {
+		return nil, 0, fmt.Errorf("outbox message %d: %w", it.ID, ErrSnapshotMissing)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("outbox message %d: %w", it.ID, err)
+	}
+	return snapshotFile{store: o.store, name: it.Spool}, st.Size(), nil
+}
+
+// snapshotFile is a queued message's spool file, written from its start on every WriteTo.
+type snapshotFile struct {
+	store OutboxStore
+	name  string
+}
+
+// WriteTo copies the file to w a buffer at a time.
+func (f snapshotFile) WriteTo(w io.Writer) (int64, error) {
+	file, err := f.store.OpenSpool(f.name)
+	if errors.Is(err, data.ErrNotFound) {
+		return 0, ErrSnapshotMissing
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer file.Close()
+	return io.Copy(w, onlyReader{file})
 }
 
 // send sends a claimed message and records the outcome; it returns only the database's errors.
@@ -302,6 +417,9 @@ func (o *Outbox) send(ctx context.Context, it *data.OutboxItem) error {
 	case errors.Is(err, ErrOutcomeUnknown):
 		o.opts.Log.Warn("send: outcome unknown", "id", it.ID, "err", err)
 		serr = o.store.InterruptOutbox(bg, it.ID, Explain(err))
+	case ctx.Err() != nil:
+		o.opts.Log.Info("send: stopped", "id", it.ID, "err", err)
+		serr = o.store.RetryOutbox(bg, it.ID, o.opts.Now(), StoppedReason)
 	case Temporary(err):
 		o.opts.Log.Info("send: will retry", "id", it.ID, "attempt", it.Attempts, "err", err)
 		serr = o.store.RetryOutbox(bg, it.ID, o.opts.Now().Add(o.opts.Backoff(it.Attempts)), Explain(err))
@@ -323,12 +441,22 @@ func (o *Outbox) copyToSent(ctx context.Context, it *data.OutboxItem, p *prepare
 	} else if err != nil {
 		return err
 	}
+	lookFirst := ""
+	if cur, err := o.store.OutboxItem(bg, it.ID); err != nil {
+		return err
+	} else if cur.CopyAttempts > 1 {
+		lookFirst = it.MessageID // an earlier attempt may have appended it before it stopped
+	}
 	var err error
 	if p == nil {
 		p, err = o.prepare(ctx, it)
 	}
 	if err == nil {
-		err = AppendSent(ctx, p.settings.Settings, p.password, p.msg, p.size, it.Date)
+		var already bool
+		already, err = AppendSent(ctx, p.settings.Settings, p.password, p.msg, p.size, it.Date, lookFirst)
+		if already {
+			o.opts.Log.Info("send: the Sent copy was there already", "id", it.ID)
+		}
 	}
 	result, reason := data.SentCopyDone, ""
 	if err != nil {

@@ -77,7 +77,7 @@ func Temporary(err error) bool {
 	case errors.Is(err, ErrOutcomeUnknown), errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &sz),
 		errors.As(err, &ae), errors.Is(err, ErrAuthFailed), errors.Is(err, ErrStartTLSNotOffered),
 		errors.Is(err, ErrNotTLS), errors.Is(err, ErrNoAuthMechanism), errors.Is(err, ErrLoginDisabled),
-		errors.Is(err, ErrNoPassword), errors.Is(err, ErrProtocol):
+		errors.Is(err, ErrNoPassword), errors.Is(err, ErrProtocol), errors.Is(err, ErrSnapshotMissing):
 		return false
 	case errors.As(err, &se):
 		return se.Code >= 400 && se.Code < 500
@@ -94,6 +94,11 @@ type SendSettings struct {
 	// Progress, when not nil, is told how many bytes of the message were handed to the
 	// server, of total; calls never overlap and must not block for long.
 	Progress func(sent, total int64)
+	// DataEnding, when not nil, is called once the whole message is written, just before the
+	// final dot that makes the server take it: up to there a broken connection leaves nothing
+	// delivered, after it the server may have the message. An error from it abandons the
+	// message without the dot (nothing is delivered) and is returned.
+	DataEnding func() error
 }
 
 // SendSettingsFor returns the settings of sending from a mailbox with login at provider p.
@@ -103,12 +108,12 @@ func SendSettingsFor(p *data.Provider, login string, trust *Trust) SendSettings 
 	return SendSettings{Settings: s, SaveCopy: !p.ServerSavesSent && s.IMAP != nil}
 }
 
-// Send hands m, of size bytes (MessageSize), to the SMTP server for the envelope of o: the
+// Send hands m (a *Message, or a snapshot of one), of size bytes (MessageSize), to the SMTP server for the envelope of o: the
 // connection is encrypted as the settings say (STARTTLS is required, never skipped), signs
 // in with password, checks size against the server's SIZE limit before any MAIL, and
 // names each refused recipient. Every read and write has the settings' timeout; cancelling
 // ctx closes the connection. A failure is classified by Temporary and explained by Explain.
-func Send(ctx context.Context, s SendSettings, password string, o *OutMessage, m *Message, size int64) error {
+func Send(ctx context.Context, s SendSettings, password string, o *OutMessage, m io.WriterTo, size int64) error {
 	if s.SMTP == nil {
 		return fmt.Errorf("send: %w", ErrNothingToTest)
 	}
@@ -128,7 +133,7 @@ func Send(ctx context.Context, s SendSettings, password string, o *OutMessage, m
 	if err := r.envelope(c, o); err != nil {
 		return err
 	}
-	err = r.run(StepKind("data"), "Send the message", func(*Step) error { return r.data(c, m, size, s.Progress) })
+	err = r.run(StepKind("data"), "Send the message", func(*Step) error { return r.data(c, m, size, s) })
 	if err != nil {
 		return err
 	}
@@ -222,14 +227,14 @@ func (r *stepper) envelope(c *smtp.Client, o *OutMessage) error {
 // data writes the message. A failure while writing closes the connection without the final
 // dot, so the server drops the partial message; a connection lost while waiting for the
 // server's verdict is ErrOutcomeUnknown.
-func (r *stepper) data(c *smtp.Client, m *Message, size int64, progress func(sent, total int64)) error {
+func (r *stepper) data(c *smtp.Client, m io.WriterTo, size int64, s SendSettings) error {
 	w, err := c.Data()
 	if err != nil {
 		return smtpError("DATA", err)
 	}
 	var out io.Writer = w
-	if progress != nil {
-		out = &progressWriter{w: w, total: size, report: progress}
+	if s.Progress != nil {
+		out = &progressWriter{w: w, total: size, report: s.Progress}
 	}
 	if _, err := m.WriteTo(out); err != nil {
 		r.conn.Close()
@@ -237,6 +242,12 @@ func (r *stepper) data(c *smtp.Client, m *Message, size int64, progress func(sen
 			return cause
 		}
 		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	if s.DataEnding != nil {
+		if err := s.DataEnding(); err != nil {
+			r.conn.Close()
+			return fmt.Errorf("smtp DATA: before the end: %w", err)
+		}
 	}
 	err = w.Close()
 	var te *textproto.Error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -376,8 +377,9 @@ func TestSendStallingServerTimesOut(t *testing.T) {
 }
 
 // TestOutboxSurvivesKill queues a message, lets a child process start sending it to a server
-// that never answers, kills the child, and restarts: the message is there, interrupted, and
-// is not sent again by itself.
+// that never answers, kills the child, and restarts: the message is there and, since nothing
+// of it can have reached the server, queued again, due now. (The kills after the end of the
+// message, which leave it interrupted, are in the command line's tests.)
 func TestOutboxSurvivesKill(t *testing.T) {
 	if db := os.Getenv("MAILROOM_SEND_CHILD_DB"); db != "" {
 		srv := testenv.Load(t)
@@ -414,21 +416,97 @@ func TestOutboxSurvivesKill(t *testing.T) {
 
 	// "Restart": the outbox of a new process recovers.
 	restarted := NewOutbox(f.store, f.pw, OutboxOptions{Roots: f.trust.Roots})
-	if n, err := restarted.Recover(ctx); err != nil || n != 1 {
-		t.Fatalf("Recover = %d, %v", n, err)
-	}
-	if err := restarted.SendDue(ctx); err != nil {
-		t.Fatal(err)
+	if n, err := restarted.Recover(ctx); err != nil || n != 0 {
+		t.Fatalf("Recover = %d, %v; want no message interrupted", n, err)
 	}
 	got, err := f.store.OutboxItem(ctx, it.ID)
-	if err != nil || got.State != data.OutboxInterrupted || got.Body != "precious text" || got.LastError != InterruptedReason ||
-		got.Attempts != 1 {
+	if err != nil || got.State != data.OutboxQueued || got.Body != "precious text" || got.Attempts != 1 ||
+		got.DataEnded || time.Until(got.NextAttempt) > 0 {
 		t.Fatalf("after restart: %+v %v", got, err)
 	}
-	if err := restarted.Resend(ctx, it.ID, nil, false); err != nil {
+}
+
+// TestQueuedMessageIsWhatIsSent: the message is written whole when queued, so an attachment
+// edited or deleted afterwards changes nothing; its snapshot is readable by its owner only,
+// and removed once the message and its Sent copy are done.
+func TestQueuedMessageIsWhatIsSent(t *testing.T) {
+	srv := testenv.Load(t)
+	f := newSendFixture(t, srv.SMTPSAddr, data.SecuritySSL, 10, false, "")
+	edited, content := randomFile(t, "edited.bin", 200_000)
+	deleted, gone := randomFile(t, "deleted.bin", 50_000)
+	it := f.queue(t, f.ann, data.Composition{To: "bob@example.test", Subject: "snapshot", Body: "as queued",
+		Attachments: []string{edited, deleted}})
+	if err := os.WriteFile(edited, []byte("changed after queueing"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := f.store.OutboxItem(ctx, it.ID); got.State != data.OutboxQueued {
-		t.Errorf("after Resend: %s", got.State)
+	if err := os.Remove(deleted); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(f.store.SpoolDir(), it.Spool)
+	if st, err := os.Stat(spool); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot %s: %v %v", spool, st, err)
+	}
+	got := f.sendDue(t, it.ID)
+	if got.State != data.OutboxSent || got.SentCopy != data.SentCopyDone {
+		t.Fatalf("state %s, copy %s: %s", got.State, got.SentCopy, got.LastError)
+	}
+	for _, where := range []struct{ user, folder string }{{"bob@example.test", "INBOX"}, {"ann@example.test", "Sent"}} {
+		msgs := f.find(t, where.user, where.folder, it.MessageID, 20*time.Second)
+		if len(msgs) != 1 {
+			t.Fatalf("%d copies in %s of %s", len(msgs), where.folder, where.user)
+		}
+		_, att := attachmentsOf(t, msgs[0].raw)
+		if !bytes.Equal(att["edited.bin"], content) || !bytes.Equal(att["deleted.bin"], gone) {
+			t.Errorf("%s: the attachments are not those queued (%d and %d bytes)", where.folder, len(att["edited.bin"]), len(att["deleted.bin"]))
+		}
+	}
+	if _, err := os.Stat(spool); !os.IsNotExist(err) {
+		t.Errorf("snapshot kept after sending: %v", err)
+	}
+}
+
+// TestQueueRefusesAttachmentMissingNow: a file gone at queue time is an error at queue time,
+// for the attachments field, and nothing is queued.
+func TestQueueRefusesAttachmentMissingNow(t *testing.T) {
+	srv := testenv.Load(t)
+	f := newSendFixture(t, srv.SMTPSAddr, data.SecuritySSL, 10, false, "")
+	missing := filepath.Join(t.TempDir(), "gone.pdf")
+	_, err := f.outbox.Queue(context.Background(), data.Composition{MailboxID: f.ann.ID, To: "bob@example.test",
+		Subject: "x", Attachments: []string{missing}}, 0, false)
+	var v *data.ValidationError
+	if !errors.As(err, &v) || !strings.Contains(v.For(FieldAttachments), "“gone.pdf” is no longer at") {
+		t.Fatalf("Queue = %v", err)
+	}
+	if items, _ := f.store.OutboxItems(context.Background()); len(items) != 0 {
+		t.Errorf("%d messages queued", len(items))
+	}
+	if entries, _ := os.ReadDir(f.store.SpoolDir()); len(entries) != 0 {
+		t.Errorf("%d spool files left", len(entries))
+	}
+}
+
+// TestAppendSentLooksFirst: told an earlier attempt may have made the copy, AppendSent finds
+// it by its Message-ID in Sent and appends nothing.
+func TestAppendSentLooksFirst(t *testing.T) {
+	srv := testenv.Load(t)
+	f := newSendFixture(t, srv.SMTPSAddr, data.SecuritySSL, 10, false, "")
+	id := NewMessageID("ann@example.test")
+	out := &OutMessage{From: Address{Addr: "ann@example.test"}, To: []Address{{Addr: "bob@example.test"}}, Subject: "once",
+		Body: "x", MessageID: id, Date: time.Now()}
+	m, err := BuildMessage(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := MessageSize(m)
+	s := SendSettingsFor(f.provider, f.ann.Login, f.trust)
+	pw := srv.Users["ann@example.test"]
+	for i, look := range []string{"", id, id} {
+		already, err := AppendSent(context.Background(), s.Settings, pw, m, size, out.Date, look)
+		if err != nil || already != (i > 0) {
+			t.Fatalf("attempt %d: already %v, %v", i+1, already, err)
+		}
+	}
+	if sent := f.find(t, "ann@example.test", "Sent", id, 0); len(sent) != 1 {
+		t.Errorf("%d copies in Sent, want 1", len(sent))
 	}
 }

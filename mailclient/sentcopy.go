@@ -3,6 +3,7 @@ package mailclient
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -19,20 +20,49 @@ var sentNames = []string{"sent", "sent items", "sent messages", "sent mail", "ge
 // AppendSent appends m, of size bytes (MessageSize), to the Sent folder of the IMAP server
 // in s, marked \Seen, with date as its internal date. The folder is the one marked \Sent
 // (SPECIAL-USE), else the first named like Sent; without either it fails with
-// ErrNoSentFolder. Every read and write has the settings' IMAP timeout.
-func AppendSent(ctx context.Context, s Settings, password string, m *Message, size int64, date time.Time) error {
+// ErrNoSentFolder. When ifMissing is not "" (an earlier attempt may have appended it), the
+// folder is first searched for a message with that Message-ID, and nothing is appended when
+// there is one: already then reports true. Every read and write has the settings' IMAP timeout.
+func AppendSent(ctx context.Context, s Settings, password string, m io.WriterTo, size int64, date time.Time,
+	ifMissing string) (already bool, err error) {
 	if s.IMAP == nil {
-		return fmt.Errorf("append to Sent: %w", ErrNothingToTest)
+		return false, fmt.Errorf("append to Sent: %w", ErrNothingToTest)
 	}
 	ic, err := dialIMAP(ctx, s, password, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer ic.close()
 	folder, err := sentFolder(ic.Client, ic.caps)
 	if err != nil {
-		return ic.failed("Find the Sent folder", err)
+		return false, ic.failed("Find the Sent folder", err)
 	}
+	if ifMissing != "" {
+		found, err := hasMessageID(ic.Client, folder, ifMissing)
+		if err != nil {
+			return false, ic.failed("Look for the message in "+folder, err)
+		}
+		if found {
+			return true, nil
+		}
+	}
+	return false, appendTo(ic, folder, m, size, date)
+}
+
+// hasMessageID reports whether folder holds a message whose Message-ID is id.
+func hasMessageID(c *imapclient.Client, folder, id string) (bool, error) {
+	if _, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return false, imapError("EXAMINE", err)
+	}
+	res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+	if err != nil {
+		return false, imapError("UID SEARCH", err)
+	}
+	return len(res.AllUIDs()) > 0, nil
+}
+
+// appendTo appends m to folder, marked \Seen.
+func appendTo(ic *imapConn, folder string, m io.WriterTo, size int64, date time.Time) error {
 	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: date})
 	if _, err := m.WriteTo(cmd); err != nil {
 		cmd.Close()

@@ -78,7 +78,7 @@ func run(size int64) error {
 		return fmt.Errorf("not sent: %s, copy %q: %s", got.State, got.SentCopy, got.LastError)
 	}
 	growth := after - before
-	fmt.Printf("send %d MB attachment (SMTP + Sent copy) in %s: peak RSS %.1f MB before, %.1f MB after, grew %.1f MB = %.2f x the attachment (goal < 1)\n",
+	fmt.Printf("send %d MB attachment (queued to the spool file, SMTP, Sent copy) in %s: peak RSS %.1f MB before, %.1f MB after, grew %.1f MB = %.2f x the attachment (goal < 1)\n",
 		size/1_000_000, took.Round(time.Millisecond), mbf(before), mbf(after), mbf(growth), float64(growth)/float64(size))
 	return nil
 }
