@@ -23,16 +23,19 @@ func nameKey(name string) string {
 func CleanName(name string) string { return strings.Join(strings.Fields(name), " ") }
 
 // ParsePort reads a TCP port typed by a person; the error says what is wrong in plain words.
+// Only digits are a port: " 993 " and "+993" are refused, as a clientConfig file or a form
+// that writes them is wrong about something else too.
 func ParsePort(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return 0, fmt.Errorf("Enter a port number")
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("The port must be a whole number from 1 to 65535")
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("The port must be a whole number from 1 to 65535, in digits only (no spaces or signs)")
+		}
 	}
-	if n < 1 || n > 65535 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
 		return 0, fmt.Errorf("The port must be from 1 to 65535")
 	}
 	return n, nil
