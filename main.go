@@ -214,6 +214,10 @@ func openProblem(path string, err error) string {
 		return fmt.Sprintf("%s was written by a newer Mailroom. Update Mailroom, or choose another file with --db.", path)
 	case errors.Is(err, data.ErrNotDatabase):
 		return fmt.Sprintf("%s is not a Mailroom database, or it is damaged. Choose another file with --db.", path)
+	case errors.Is(err, data.ErrNotRegular):
+		return fmt.Sprintf("%s is not a regular file (a device, folder or pipe). Choose a database file with --db.", path)
+	case errors.Is(err, data.ErrUnreadable):
+		return fmt.Sprintf("%s cannot be read. Check the permissions of the file, or choose another file with --db.", path)
 	case errors.Is(err, data.ErrReadOnly):
 		return fmt.Sprintf("%s cannot be written. Check the permissions of the file and its folder, or choose another file with --db.", path)
 	}

@@ -95,19 +95,24 @@ func dsn(path, extra string) string {
 }
 
 // prepareFile creates a missing database file with owner-only permissions and checks that an
-// existing one is a SQLite file that can be written.
+// existing one is a regular SQLite file that can be read and written. Nothing is opened that
+// is not a regular file: reading a pipe would wait forever, and SQLite would put its journal
+// beside a device such as /dev/null.
 func prepareFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create folder for %s: %w", path, err)
 	}
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("%s (%s): %w", path, fileKind(info.Mode()), ErrNotRegular)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-			return fmt.Errorf("%s: %w", path, ErrReadOnly)
-		}
-		return fmt.Errorf("open %s: %w", path, err)
+		return openFileProblem(path, err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() { // replaced since the first look
+		return fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
 	head := make([]byte, len(sqliteMagic))
 	n, err := io.ReadFull(f, head)
 	if n == 0 && (err == io.EOF) {
@@ -117,6 +122,37 @@ func prepareFile(path string) error {
 		return fmt.Errorf("%s: %w", path, ErrNotDatabase)
 	}
 	return nil
+}
+
+// openFileProblem classifies a failure to open the database file for reading and writing:
+// a file that may not even be read is ErrUnreadable, one that may only be read ErrReadOnly.
+func openFileProblem(path string, err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if f, rerr := os.Open(path); rerr != nil {
+		if errors.Is(rerr, fs.ErrPermission) {
+			return fmt.Errorf("%s: %w", path, ErrUnreadable)
+		}
+	} else {
+		f.Close()
+	}
+	return fmt.Errorf("%s: %w", path, ErrReadOnly)
+}
+
+// fileKind names what a non-regular file is, for the log.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // classify turns SQLite's errors about the file itself into the store's sentinel errors.
