@@ -212,6 +212,8 @@ func openProblem(path string, err error) string {
 	switch {
 	case errors.Is(err, data.ErrNewerVersion):
 		return fmt.Sprintf("%s was written by a newer Mailroom. Update Mailroom, or choose another file with --db.", path)
+	case errors.Is(err, data.ErrDamaged):
+		return fmt.Sprintf("%s is damaged: some of its pages cannot be read, so Mailroom left it exactly as it was. Restore it from a backup (or copy it away and choose another file with --db).", path)
 	case errors.Is(err, data.ErrNotDatabase):
 		return fmt.Sprintf("%s is not a Mailroom database, or it is damaged. Choose another file with --db.", path)
 	case errors.Is(err, data.ErrNotRegular):

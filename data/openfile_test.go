@@ -11,16 +11,6 @@ import (
 	"testing"
 )
 
-// noSidecars fails when SQLite left a journal, WAL or shared-memory file beside path.
-func noSidecars(t *testing.T, path string) {
-	t.Helper()
-	for _, suffix := range []string{"-journal", "-wal", "-shm"} {
-		if _, err := os.Lstat(path + suffix); err == nil {
-			t.Errorf("%s%s was created", path, suffix)
-		}
-	}
-}
-
 func TestOpenRefusesNonRegularFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.db")

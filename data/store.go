@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +64,9 @@ func Open(path, user string) (*Store, error) {
 }
 
 func (s *Store) init() error {
+	if err := quickCheck(s.w); err != nil {
+		return err
+	}
 	if err := migrate(s.w); err != nil {
 		return err
 	}
@@ -155,13 +159,43 @@ func fileKind(m fs.FileMode) string {
 	return "not a regular file"
 }
 
+// quickCheck runs SQLite's quick integrity check (every page's structure, without comparing
+// indexes to their tables: a few milliseconds for a small file, about a second per GB) before
+// anything is written, and fails with ErrDamaged naming the first problems found.
+func quickCheck(db *sql.DB) error {
+	rows, err := db.Query(`PRAGMA quick_check(5)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // classify turns SQLite's errors about the file itself into the store's sentinel errors.
 func classify(path string, err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
-		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+		case sqlite3.ErrNotADB:
 			return fmt.Errorf("%s: %w: %v", path, ErrNotDatabase, err)
+		case sqlite3.ErrCorrupt:
+			return fmt.Errorf("%s: %w: %v", path, ErrDamaged, err)
 		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 			return fmt.Errorf("%s: %w: %v", path, ErrReadOnly, err)
 		}
