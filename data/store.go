@@ -28,6 +28,7 @@ type Store struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // readers
 	now  func() time.Time
+	ttl  time.Duration // of a folder's sync lease: LeaseTTL
 
 	resolveStmt  *sql.Stmt // provider id of a domain
 	getStmt      *sql.Stmt // a provider, with logo and domains, by id
@@ -45,7 +46,7 @@ func Open(path, user string) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, user: user, now: time.Now}
+	s := &Store{path: path, user: user, now: time.Now, ttl: LeaseTTL}
 	var err error
 	if s.w, err = sql.Open("sqlite3", dsn(path, "_txlock=immediate")); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
