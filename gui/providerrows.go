@@ -156,7 +156,7 @@ func cellText(p *data.Provider, col int) string {
 		}
 		return "Email address"
 	case colDomains:
-		return strconv.Itoa(len(p.Domains))
+		return domainsCellText(p.Domains)
 	}
 	return ""
 }
