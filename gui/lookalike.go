@@ -1,7 +1,9 @@
 package gui
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -39,18 +41,49 @@ func showLookalike(l *widget.Label, domain string) {
 // domainCellText is a domain as a grid shows it: lookalike ones in ASCII form, marked.
 func domainCellText(d string) string {
 	if data.Lookalike(d) != "" {
-		return lookalikeMark + data.DisplayDomain(d) + " (may imitate another domain)"
+		return lookalikeMark + data.DisplayDomain(d) + " (lookalike)"
 	}
 	return data.DisplayDomain(d)
 }
 
-// domainsCellText is the grid's Domains column: how many, and the first lookalike one.
+// domainsCellText is the grid's narrow Domains column: how many, marked when one of them
+// may imitate another domain (the status line under the grid names it, see lookalikeNote).
 func domainsCellText(domains []string) string {
 	n := strconv.Itoa(len(domains))
-	for _, d := range domains {
-		if data.Lookalike(d) != "" {
-			return n + " " + domainCellText(d)
-		}
+	if firstLookalike(domains) != "" {
+		return n + " " + strings.TrimSpace(lookalikeMark)
 	}
 	return n
+}
+
+func firstLookalike(domains []string) string {
+	for _, d := range domains {
+		if data.Lookalike(d) != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// lookalikeNote names, for the grid's status line, the first of ps with a domain that may
+// imitate another, in ASCII form, and how many more there are; "" when there is none.
+func lookalikeNote(ps []*data.Provider) string {
+	var first *data.Provider
+	n := 0
+	for _, p := range ps {
+		if firstLookalike(p.Domains) != "" {
+			if first == nil {
+				first = p
+			}
+			n++
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	note := fmt.Sprintf("%s%s has a domain that may imitate another: %s", lookalikeMark, first.Name, firstLookalike(first.Domains))
+	if n > 1 {
+		note += fmt.Sprintf(" (and %d more providers)", n-1)
+	}
+	return note
 }
