@@ -102,3 +102,52 @@ func BenchmarkQuickCheckAlone(b *testing.B) {
 		}
 	}
 }
+
+// Damage in the cached mail alone is told apart, and RebuildCache makes a sound database of
+// everything else, keeping the damaged file unchanged beside it.
+func TestRebuildCacheKeepsAllButTheCachedMail(t *testing.T) {
+	path := storeWithData(t)
+	damagePage(t, path, "messages")
+	before := readFile(t, path)
+	if _, err := Open(path, "bob"); !errors.Is(err, ErrCacheDamaged) || !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Open: %v, want ErrDamaged and ErrCacheDamaged", err)
+	}
+	aside, err := RebuildCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readFile(t, aside), before) {
+		t.Errorf("the damaged file set aside at %s was changed", aside)
+	}
+	s := openStore(t, path, "bob")
+	ctx := context.Background()
+	if list, err := s.List(ctx); err != nil || len(list) != 51 {
+		t.Errorf("providers after the rebuild: %d, %v; want 51", len(list), err)
+	}
+	boxes, err := openStore(t, path, "ann").Mailboxes(ctx)
+	if err != nil || len(boxes) != 1 {
+		t.Fatalf("ann's mailboxes after the rebuild: %v, %v", boxes, err)
+	}
+	if fs, err := s.Folders(ctx, boxes[0].ID); err != nil || len(fs) != 0 {
+		t.Errorf("folders after the rebuild: %v, %v; want none until the next sync", fs, err)
+	}
+	if s.Can(OpManageProviders) || !openStore(t, path, "ann").Can(OpManageProviders) {
+		t.Error("the rebuild changed who may manage providers: ann holds it, bob does not")
+	}
+}
+
+func TestRebuildCacheRefusesDamageBeyondTheCache(t *testing.T) {
+	path := storeWithData(t)
+	damagePage(t, path, "provider_domains")
+	before := readFile(t, path)
+	if _, err := Open(path, "ann"); !errors.Is(err, ErrDamaged) || errors.Is(err, ErrCacheDamaged) {
+		t.Fatalf("Open: %v, want ErrDamaged alone", err)
+	}
+	if _, err := RebuildCache(path); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("RebuildCache: %v, want ErrDamaged", err)
+	}
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Error("a refused rebuild changed the file")
+	}
+	noSidecars(t, path + ".rebuilding")
+}

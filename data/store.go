@@ -182,6 +182,9 @@ func quickCheck(db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if len(problems) > 0 && onlyCacheDamaged(db, "main") {
+		return fmt.Errorf("%w: %w: %s", ErrDamaged, ErrCacheDamaged, strings.Join(problems, "; "))
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
 	}
