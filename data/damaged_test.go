@@ -149,5 +149,5 @@ func TestRebuildCacheRefusesDamageBeyondTheCache(t *testing.T) {
 	if !bytes.Equal(readFile(t, path), before) {
 		t.Error("a refused rebuild changed the file")
 	}
-	noSidecars(t, path + ".rebuilding")
+	noSidecars(t, path+".rebuilding")
 }
