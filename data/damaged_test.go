@@ -119,6 +119,7 @@ func TestRebuildCacheKeepsAllButTheCachedMail(t *testing.T) {
 	if !bytes.Equal(readFile(t, aside), before) {
 		t.Errorf("the damaged file set aside at %s was changed", aside)
 	}
+	noSidecars(t, aside)
 	s := openStore(t, path, "bob")
 	ctx := context.Background()
 	if list, err := s.List(ctx); err != nil || len(list) != 51 {
@@ -134,6 +135,22 @@ func TestRebuildCacheKeepsAllButTheCachedMail(t *testing.T) {
 	if s.Can(OpManageProviders) || !openStore(t, path, "ann").Can(OpManageProviders) {
 		t.Error("the rebuild changed who may manage providers: ann holds it, bob does not")
 	}
+}
+
+// A broken page that stops the check itself (here the empty messages table's only page) is
+// found too, and still told apart as the cache's.
+func TestOpenFindsDamageThatStopsTheCheck(t *testing.T) {
+	s, _, _ := folderStore(t)
+	path := s.Path()
+	s.Close()
+	damagePage(t, path, "messages")
+	if _, err := Open(path, "ann"); !errors.Is(err, ErrCacheDamaged) {
+		t.Fatalf("Open: %v, want ErrCacheDamaged", err)
+	}
+	if _, err := RebuildCache(path); err != nil {
+		t.Fatal(err)
+	}
+	openStore(t, path, "ann").Close()
 }
 
 func TestRebuildCacheRefusesDamageBeyondTheCache(t *testing.T) {

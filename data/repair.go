@@ -82,7 +82,17 @@ func RebuildCache(path string) (string, error) {
 	}
 	fresh := path + ".rebuilding"
 	removeDatabase(fresh)
-	if err := copyKept(path, fresh); err != nil {
+	var made []string // the -wal and -shm that reading the damaged file left, not its own
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); errors.Is(err, os.ErrNotExist) {
+			made = append(made, path+suffix)
+		}
+	}
+	err := copyKept(path, fresh)
+	for _, m := range made {
+		os.Remove(m)
+	}
+	if err != nil {
 		removeDatabase(fresh)
 		return "", fmt.Errorf("rebuild %s: %w", path, err)
 	}

@@ -164,22 +164,13 @@ func fileKind(m fs.FileMode) string {
 // indexes to their tables: a few milliseconds for a small file, about a second per GB) before
 // anything is written, and fails with ErrDamaged naming the first problems found.
 func quickCheck(db *sql.DB) error {
-	rows, err := db.Query(`PRAGMA quick_check(5)`)
+	problems, err := quickCheckLines(db)
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt {
+		// The check itself stumbled over a broken page rather than listing it.
+		problems, err = []string{se.Error()}, nil
+	}
 	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var problems []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			return err
-		}
-		if line != "ok" {
-			problems = append(problems, line)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if len(problems) > 0 && onlyCacheDamaged(db, "main") {
@@ -189,6 +180,26 @@ func quickCheck(db *sql.DB) error {
 		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// quickCheckLines returns what PRAGMA quick_check reports other than "ok", at most 5 lines.
+func quickCheckLines(db *sql.DB) ([]string, error) {
+	rows, err := db.Query(`PRAGMA quick_check(5)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	return problems, rows.Err()
 }
 
 // classify turns SQLite's errors about the file itself into the store's sentinel errors.
