@@ -20,6 +20,7 @@ type lookupJSON struct {
 	Login    string           `json:"login"`
 	IMAP     lookupServerJSON `json:"imap"`
 	SMTP     lookupSMTPJSON   `json:"smtp"`
+	Warning  string           `json:"warning,omitempty"` // the domain may imitate another
 }
 
 type lookupServerJSON struct {
@@ -87,8 +88,9 @@ func lookupResult(d *mailclient.Discovery) lookupJSON {
 	p := d.Provider
 	return lookupJSON{
 		Address: d.Address, Provider: p.Name, Source: d.Source, Login: d.Login,
-		IMAP: lookupServerJSON{Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
-		SMTP: lookupSMTPJSON{Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+		IMAP:    lookupServerJSON{Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
+		SMTP:    lookupSMTPJSON{Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+		Warning: data.LookalikeWarning(d.Domain),
 	}
 }
 
@@ -105,7 +107,11 @@ func printDiscovery(e *env, d *mailclient.Discovery) {
 	if login == "" {
 		login = "(entered by hand)"
 	}
-	fmt.Fprintf(e.stdout, "Address:  %s\nProvider: %s\nFound in: %s\nLogin:    %s\n", d.Address, p.Name, from, login)
+	fmt.Fprintf(e.stdout, "Address:  %s\n", d.Address)
+	if w := data.LookalikeWarning(d.Domain); w != "" {
+		fmt.Fprintf(e.stdout, "          warning: %s\n", w)
+	}
+	fmt.Fprintf(e.stdout, "Provider: %s\nFound in: %s\nLogin:    %s\n", p.Name, from, login)
 	fmt.Fprintf(e.stdout, "IMAP:     %s\nSMTP:     %s, timeout %d s\n", serverText(p.IMAPEnabled, p.IMAP), serverText(p.SMTPEnabled, p.SMTP), p.SMTPTimeout)
 	for _, w := range d.Warnings {
 		fmt.Fprintf(e.stdout, "    warning: %s\n", w)

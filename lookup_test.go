@@ -154,3 +154,27 @@ func TestProvidersSubscribeCLI(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupWarnsOfALookalikeDomain(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "mailroom.db")
+	s, err := data.Open(db, "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := data.NewProvider()
+	p.Name, p.IMAP.Host, p.SMTP.Host = "Lookalike", "imap.example.test", "smtp.example.test"
+	p.Domains = []string{"gmаil.com"} // a Cyrillic а
+	if err := s.Save(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	code, out, errOut := testLookup(t, db, "ann@gmаil.com")
+	if code != 0 || !strings.Contains(out, "Address:  ann@xn--gmil-63d.com") ||
+		!strings.Contains(out, "warning: xn--gmil-63d.com may imitate another domain: it mixes Latin and Cyrillic letters") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = testLookup(t, db, "--json", "ann@gmаil.com")
+	if code != 0 || !strings.Contains(out, `"warning": "xn--gmil-63d.com may imitate`) {
+		t.Errorf("--json: exit %d\n%s", code, out)
+	}
+}

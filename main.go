@@ -60,6 +60,7 @@ func commands() []command {
 		{name: "lookup", summary: "find the mail settings of an address: ADDRESS [--json]", run: lookup},
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
 		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME]", run: syncCmd},
+		{name: "repair", summary: "rebuild a database damaged only in its cached mail, keeping everything else", run: repairCmd},
 		{name: "send", summary: "send a message, its text from standard input: --from ADDRESS --to ADDR[,ADDR] [--cc ...] [--bcc ...] --subject TEXT [--attach FILE]...", run: sendCmd},
 		{name: "outbox", summary: "see and send what waits: [list [--json] | send | resend ID | remove ID]", run: outboxCmd},
 	}
@@ -212,8 +213,16 @@ func openProblem(path string, err error) string {
 	switch {
 	case errors.Is(err, data.ErrNewerVersion):
 		return fmt.Sprintf("%s was written by a newer Mailroom. Update Mailroom, or choose another file with --db.", path)
+	case errors.Is(err, data.ErrCacheDamaged):
+		return fmt.Sprintf("%s is damaged, but only in its copy of your mail, which the servers still have; Mailroom left it exactly as it was. Run \"mailroom --db %s repair\" to rebuild it (providers, mailboxes, drafts and the outbox are kept, the mail is downloaded again), or restore it from a backup.", path, path)
+	case errors.Is(err, data.ErrDamaged):
+		return fmt.Sprintf("%s is damaged: some of its pages cannot be read, so Mailroom left it exactly as it was. Restore it from a backup (or copy it away and choose another file with --db).", path)
 	case errors.Is(err, data.ErrNotDatabase):
 		return fmt.Sprintf("%s is not a Mailroom database, or it is damaged. Choose another file with --db.", path)
+	case errors.Is(err, data.ErrNotRegular):
+		return fmt.Sprintf("%s is not a regular file (a device, folder or pipe). Choose a database file with --db.", path)
+	case errors.Is(err, data.ErrUnreadable):
+		return fmt.Sprintf("%s cannot be read. Check the permissions of the file, or choose another file with --db.", path)
 	case errors.Is(err, data.ErrReadOnly):
 		return fmt.Sprintf("%s cannot be written. Check the permissions of the file and its folder, or choose another file with --db.", path)
 	}

@@ -80,7 +80,11 @@ func boxesToSync(ctx context.Context, e *env, s *data.Store, pos []string) ([]*d
 func syncOne(ctx context.Context, e *env, s *data.Store, secrets *data.Secrets, m *data.Mailbox, folder string) int {
 	p := newProgressLine(e.stdout, m.Address)
 	start := time.Now()
-	sums, err := mailclient.SyncMailbox(ctx, s, secrets, m, mailclient.SyncOptions{Folder: folder, Progress: p.update})
+	sums, err := mailclient.SyncMailbox(ctx, s, secrets, m, mailclient.SyncOptions{Folder: folder, Progress: p.update,
+		Waiting: func(f, owner string) {
+			p.end()
+			fmt.Fprintf(e.stdout, "%s: %s is being synced by another Mailroom (%s); waiting for it to finish.\n", m.Address, f, owner)
+		}})
 	p.end()
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -71,3 +71,14 @@ func (e *ValidationError) orNil() error {
 	}
 	return e
 }
+
+// ErrNotRegular is returned by Open for a path that is not a regular file (a device such as
+// /dev/null, a folder, a pipe): SQLite would put its journal beside it.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrUnreadable is returned by Open when the database file exists but may not be read.
+var ErrUnreadable = errors.New("database cannot be read")
+
+// ErrDamaged is returned by Open for a Mailroom database whose pages SQLite's integrity
+// check finds broken; Open then leaves the file as it was.
+var ErrDamaged = errors.New("database is damaged")

@@ -67,7 +67,7 @@ func (m *Mailbox) Normalize() error {
 	} else {
 		m.Address = local + "@" + domain
 	}
-	m.SenderName = strings.Join(strings.Fields(m.SenderName), " ")
+	m.SenderName = CleanName(m.SenderName) // bidi controls would turn the name around in the recipient's reader
 	if n := utf8.RuneCountInString(m.SenderName); n > MaxSenderNameLen {
 		v.add(FieldSenderName, fmt.Sprintf("The name is %d characters long; at most %d are allowed", n, MaxSenderNameLen))
 	}

@@ -340,32 +340,34 @@ func (s *Store) Save(ctx context.Context, p *Provider) error {
 		return err
 	}
 	saved := *p
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
-		if err := checkFresh(tx, &saved); err != nil {
-			return err
-		}
-		if err := checkUnmanaged(tx, saved.ID); err != nil {
-			return err
-		}
-		if err := checkUnique(tx, &saved); err != nil {
-			return err
-		}
-		if err := checkExternalID(tx, &saved); err != nil {
-			return err
-		}
-		if err := s.writeProvider(tx, &saved); err != nil {
-			return err
-		}
-		return replaceDomains(tx, saved.ID, saved.Domains)
-	})
-	if err != nil {
+	if err := s.tx(ctx, func(tx *sql.Tx) error { return s.save(tx, &saved) }); err != nil {
 		return err
 	}
 	*p = saved
 	return nil
+}
+
+// save is Save's work inside transaction tx, on a normalized p.
+func (s *Store) save(tx *sql.Tx, p *Provider) error {
+	if err := s.require(tx, OpManageProviders); err != nil {
+		return err
+	}
+	if err := checkFresh(tx, p); err != nil {
+		return err
+	}
+	if err := checkUnmanaged(tx, p.ID); err != nil {
+		return err
+	}
+	if err := checkUnique(tx, p); err != nil {
+		return err
+	}
+	if err := checkExternalID(tx, p); err != nil {
+		return err
+	}
+	if err := s.writeProvider(tx, p); err != nil {
+		return err
+	}
+	return replaceDomains(tx, p.ID, p.Domains)
 }
 
 // checkFresh fails with ErrConflict or ErrNotFound when p was changed or deleted since it was

@@ -201,12 +201,13 @@ func TestSaveNormalizesInput(t *testing.T) {
 }
 
 func TestParsePort(t *testing.T) {
-	for in, want := range map[string]int{"993": 993, " 465 ": 465, "1": 1, "65535": 65535} {
+	for in, want := range map[string]int{"993": 993, "465": 465, "1": 1, "65535": 65535, "0993": 993} {
 		if got, err := ParsePort(in); err != nil || got != want {
 			t.Errorf("ParsePort(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", " ", "abc", "993.5", "0", "70000", "65536", "-1", "9 93", "0x3e1"} {
+	for _, in := range []string{"", " ", "abc", "993.5", "0", "70000", "65536", "-1", "9 93", "0x3e1",
+		" 993 ", "993 ", " 993", "+993", "\t993", "993\n", "９９３", "99999999999999999999"} {
 		if got, err := ParsePort(in); err == nil {
 			t.Errorf("ParsePort(%q) = %d, want an error", in, got)
 		} else if !strings.Contains(err.Error(), "port") {

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ type Store struct {
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // readers
 	now  func() time.Time
+	ttl  time.Duration // of a folder's sync lease: LeaseTTL
 
 	resolveStmt  *sql.Stmt // provider id of a domain
 	getStmt      *sql.Stmt // a provider, with logo and domains, by id
@@ -44,7 +46,7 @@ func Open(path, user string) (*Store, error) {
 	if err := prepareFile(path); err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, user: user, now: time.Now}
+	s := &Store{path: path, user: user, now: time.Now, ttl: LeaseTTL}
 	var err error
 	if s.w, err = sql.Open("sqlite3", dsn(path, "_txlock=immediate")); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -63,6 +65,9 @@ func Open(path, user string) (*Store, error) {
 }
 
 func (s *Store) init() error {
+	if err := quickCheck(s.w); err != nil {
+		return err
+	}
 	if err := migrate(s.w); err != nil {
 		return err
 	}
@@ -95,19 +100,24 @@ func dsn(path, extra string) string {
 }
 
 // prepareFile creates a missing database file with owner-only permissions and checks that an
-// existing one is a SQLite file that can be written.
+// existing one is a regular SQLite file that can be read and written. Nothing is opened that
+// is not a regular file: reading a pipe would wait forever, and SQLite would put its journal
+// beside a device such as /dev/null.
 func prepareFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create folder for %s: %w", path, err)
 	}
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("%s (%s): %w", path, fileKind(info.Mode()), ErrNotRegular)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-			return fmt.Errorf("%s: %w", path, ErrReadOnly)
-		}
-		return fmt.Errorf("open %s: %w", path, err)
+		return openFileProblem(path, err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() { // replaced since the first look
+		return fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
 	head := make([]byte, len(sqliteMagic))
 	n, err := io.ReadFull(f, head)
 	if n == 0 && (err == io.EOF) {
@@ -119,13 +129,88 @@ func prepareFile(path string) error {
 	return nil
 }
 
+// openFileProblem classifies a failure to open the database file for reading and writing:
+// a file that may not even be read is ErrUnreadable, one that may only be read ErrReadOnly.
+func openFileProblem(path string, err error) error {
+	if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if f, rerr := os.Open(path); rerr != nil {
+		if errors.Is(rerr, fs.ErrPermission) {
+			return fmt.Errorf("%s: %w", path, ErrUnreadable)
+		}
+	} else {
+		f.Close()
+	}
+	return fmt.Errorf("%s: %w", path, ErrReadOnly)
+}
+
+// fileKind names what a non-regular file is, for the log.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// quickCheck runs SQLite's quick integrity check (every page's structure, without comparing
+// indexes to their tables: a few milliseconds for a small file, about a second per GB) before
+// anything is written, and fails with ErrDamaged naming the first problems found.
+func quickCheck(db *sql.DB) error {
+	problems, err := quickCheckLines(db)
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrCorrupt {
+		// The check itself stumbled over a broken page rather than listing it.
+		problems, err = []string{se.Error()}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 && onlyCacheDamaged(db, "main") {
+		return fmt.Errorf("%w: %w: %s", ErrDamaged, ErrCacheDamaged, strings.Join(problems, "; "))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// quickCheckLines returns what PRAGMA quick_check reports other than "ok", at most 5 lines.
+func quickCheckLines(db *sql.DB) ([]string, error) {
+	rows, err := db.Query(`PRAGMA quick_check(5)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	return problems, rows.Err()
+}
+
 // classify turns SQLite's errors about the file itself into the store's sentinel errors.
 func classify(path string, err error) error {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
-		case sqlite3.ErrNotADB, sqlite3.ErrCorrupt:
+		case sqlite3.ErrNotADB:
 			return fmt.Errorf("%s: %w: %v", path, ErrNotDatabase, err)
+		case sqlite3.ErrCorrupt:
+			return fmt.Errorf("%s: %w: %v", path, ErrDamaged, err)
 		case sqlite3.ErrReadonly, sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 			return fmt.Errorf("%s: %w: %v", path, ErrReadOnly, err)
 		}

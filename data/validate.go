@@ -19,20 +19,24 @@ func nameKey(name string) string {
 	return strings.ToLower(strings.Join(strings.Fields(name), " "))
 }
 
-// CleanName trims a provider name and folds runs of white space into one space.
-func CleanName(name string) string { return strings.Join(strings.Fields(name), " ") }
+// CleanName trims a provider name, folds runs of white space into one space and removes
+// bidirectional control characters (see StripBidi).
+func CleanName(name string) string { return strings.Join(strings.Fields(StripBidi(name)), " ") }
 
 // ParsePort reads a TCP port typed by a person; the error says what is wrong in plain words.
+// Only digits are a port: " 993 " and "+993" are refused, as a clientConfig file or a form
+// that writes them is wrong about something else too.
 func ParsePort(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return 0, fmt.Errorf("Enter a port number")
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("The port must be a whole number from 1 to 65535")
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("The port must be a whole number from 1 to 65535, in digits only (no spaces or signs)")
+		}
 	}
-	if n < 1 || n > 65535 {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
 		return 0, fmt.Errorf("The port must be from 1 to 65535")
 	}
 	return n, nil
@@ -137,8 +141,13 @@ func NormalizeDomain(s string) (string, error) {
 	return asciiName(d)
 }
 
-// DisplayDomain returns a stored domain as people read it (Unicode for internationalized names).
+// DisplayDomain returns a stored domain as people read it: Unicode for internationalized
+// names, except lookalike ones (see Lookalike), which stay in their ASCII form as browsers
+// show them.
 func DisplayDomain(d string) string {
+	if Lookalike(d) != "" {
+		return d
+	}
 	u, err := idna.Display.ToUnicode(d)
 	if err != nil {
 		return d

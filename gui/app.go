@@ -33,6 +33,7 @@ type Store interface {
 	NameTaken(ctx context.Context, name string, id int64) (bool, error)
 	ProviderByExternalID(ctx context.Context, id string) (*data.Provider, error)
 	ProviderByDomains(ctx context.Context, domains []string) (*data.Provider, error)
+	InProviderTx(ctx context.Context, fn func(*data.ProviderTx) error) error
 	mailclient.SubscriptionStore
 	Subscribe(ctx context.Context, source string) (*data.Subscription, error)
 	Unsubscribe(ctx context.Context) (int, error)

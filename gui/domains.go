@@ -55,7 +55,7 @@ func newDomainsView(u *UI) *domainsView {
 			}
 			e := v.view[id.Row]
 			if id.Col == 0 {
-				c.setText(data.DisplayDomain(e.Domain))
+				c.setText(domainCellText(e.Domain))
 			} else {
 				c.setText(e.ProviderName)
 			}

@@ -524,3 +524,22 @@ func TestGrantingAndRevokingTheOperation(t *testing.T) {
 		t.Error("the last holder lost the operation")
 	}
 }
+
+func TestCardRefusesPortsWithSpacesOrSigns(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	fillCard(c, "Example", "imap.example.com", "smtp.example.com")
+	c.imap.port.SetText(" 993 ")
+	c.smtp.port.SetText("+465")
+	test.Tap(c.save)
+	u.jobs.Wait()
+	for _, field := range []string{data.FieldIMAPPort, data.FieldSMTPPort} {
+		if l := c.errs[field]; l == nil || !l.Visible() || !strings.Contains(l.Text, "digits only") {
+			t.Errorf("error beside %s = %v, want it to say digits only", field, l)
+		}
+	}
+	if list, _ := s.List(context.Background()); len(list) != 0 {
+		t.Fatalf("a card with a port %q saved %d providers", c.imap.port.Text, len(list))
+	}
+}

@@ -517,6 +517,13 @@ func (v *mailView) syncNow() {
 							v.bar.SetValue(float64(done))
 						}
 					})
+				},
+				Waiting: func(folder, owner string) {
+					fyne.Do(func() {
+						v.ui.applyMu.Lock()
+						defer v.ui.applyMu.Unlock()
+						v.status.SetText(fmt.Sprintf("Waiting for another sync of %s, %s (%s) to finish…", m.Address, folder, owner))
+					})
 				}})
 			if errors.Is(err, context.Canceled) {
 				return err

@@ -33,6 +33,7 @@ type mailboxWindow struct {
 	providerLogo                               *canvas.Image
 	providerPick                               *widget.Select
 	providerHint                               *widget.Label
+	domainWarning                              *widget.Label // beside the address of a lookalike domain
 	providers                                  []*data.Provider
 	provider                                   *data.Provider // ID 0: settings found by discovery, saved with the mailbox
 	found                                      *mailclient.Discovery
@@ -108,6 +109,7 @@ func (w *mailboxWindow) build() {
 	w.providerHint = widget.NewLabel("")
 	w.providerHint.Wrapping = fyne.TextWrapWord
 	w.providerHint.Hide()
+	w.domainWarning = newLookalikeLabel()
 	w.useFound = widget.NewButtonWithIcon("Use these settings", theme.ConfirmIcon(), w.useDiscovered)
 	w.useFound.Importance = widget.HighImportance
 	w.useFound.Hide()
@@ -131,7 +133,7 @@ func (w *mailboxWindow) build() {
 	w.save.Importance = widget.HighImportance
 
 	form := container.New(newFormLayout(),
-		widget.NewLabel("Email address"), w.field(w.address, data.FieldAddress),
+		widget.NewLabel("Email address"), w.field(container.NewVBox(w.address, w.domainWarning), data.FieldAddress),
 		widget.NewLabel("Password"), w.field(w.password, fieldPassword),
 		widget.NewLabel("Provider"), w.field(container.NewVBox(
 			container.NewBorder(nil, nil, w.providerLogo, change, w.providerName), w.providerHint,
@@ -182,8 +184,10 @@ func (w *mailboxWindow) resolve() {
 	}
 	_, domain, err := data.SplitAddress(w.address.Text)
 	if err != nil {
+		showLookalike(w.domainWarning, "")
 		return // said on Test or Save, not while typing
 	}
+	showLookalike(w.domainWarning, domain)
 	w.cancelDiscovery()
 	res, err := w.ui.store.ResolveProvider(context.Background(), w.address.Text)
 	if err != nil {

@@ -61,6 +61,15 @@ func newProviderRows(list []*data.Provider) *providerRows {
 
 func (r *providerRows) len() int { return len(r.view) }
 
+// shown returns the providers of the view, in its order.
+func (r *providerRows) shown() []*data.Provider {
+	out := make([]*data.Provider, len(r.view))
+	for i, j := range r.view {
+		out[i] = r.all[j]
+	}
+	return out
+}
+
 func (r *providerRows) at(row int) *data.Provider {
 	if row < 0 || row >= len(r.view) {
 		return nil
@@ -156,7 +165,7 @@ func cellText(p *data.Provider, col int) string {
 		}
 		return "Email address"
 	case colDomains:
-		return strconv.Itoa(len(p.Domains))
+		return domainsCellText(p.Domains)
 	}
 	return ""
 }

@@ -175,6 +175,9 @@ func (v *providersView) refresh() {
 	default:
 		v.status.SetText(fmt.Sprintf("%d of %s shown", n, plural(all, "provider")))
 	}
+	if note := lookalikeNote(v.rows.shown()); note != "" {
+		v.status.SetText(v.status.Text + " · " + note)
+	}
 	v.updateButtons()
 	v.table.Refresh()
 }

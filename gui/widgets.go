@@ -100,7 +100,13 @@ func (d *domainEditor) rebuild() {
 		rm := widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), func() { d.remove(dom) })
 		rm.Importance = widget.LowImportance
 		setEnabled(rm, !d.readOnly)
-		d.rows.Add(container.NewBorder(nil, nil, nil, rm, widget.NewLabel(data.DisplayDomain(dom))))
+		row := fyne.CanvasObject(widget.NewLabel(data.DisplayDomain(dom)))
+		if data.Lookalike(dom) != "" {
+			warn := newLookalikeLabel()
+			showLookalike(warn, dom)
+			row = container.NewVBox(row, warn)
+		}
+		d.rows.Add(container.NewBorder(nil, nil, nil, rm, row))
 	}
 	d.rows.Refresh()
 }

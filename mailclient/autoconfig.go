@@ -374,16 +374,15 @@ func (cc *ClientConfig) server(verr *data.ValidationError, x *xmlServer, domains
 	if sec == data.SecurityNone {
 		cc.warn("the %s server %s is not encrypted (socketType plain)", proto, host)
 	}
-	port := strings.TrimSpace(x.Port)
-	if port == "" {
+	if strings.TrimSpace(x.Port) == "" {
 		dst.Port = data.StandardPort(imap, sec)
 		cc.warn("the %s server has no port; using %d", proto, dst.Port)
 		return nil
 	}
-	n, err := strconv.Atoi(port)
+	n, err := data.ParsePort(x.Port)
 	if err != nil {
 		verr.Fields = append(verr.Fields, &data.FieldError{Field: portF,
-			Msg: fmt.Sprintf("%q is not a whole number from 1 to 65535", port)})
+			Msg: fmt.Sprintf("%q is not a whole number from 1 to 65535, in digits only", x.Port)})
 		n = -1
 	}
 	dst.Port = n

@@ -86,6 +86,8 @@ func TestParseClientConfigRefuses(t *testing.T) {
 		{"port 0", config(goodServers + imapServer("imap.example.com", "0", "SSL", "%EMAILADDRESS%") + smtp), ErrInvalidSettings, data.FieldIMAPPort, "IMAP port"},
 		{"port 99999", config(goodServers + imap + smtpServer("smtp.example.com", "99999", "SSL", "%EMAILADDRESS%")), ErrInvalidSettings, data.FieldSMTPPort, "SMTP port"},
 		{"port abc", config(goodServers + imapServer("imap.example.com", "abc", "SSL", "%EMAILADDRESS%") + smtp), ErrInvalidSettings, data.FieldIMAPPort, `"abc"`},
+		{"port with spaces", config(goodServers + imapServer("imap.example.com", " 993 ", "SSL", "%EMAILADDRESS%") + smtp), ErrInvalidSettings, data.FieldIMAPPort, `" 993 "`},
+		{"port with a sign", config(goodServers + imap + smtpServer("smtp.example.com", "+465", "SSL", "%EMAILADDRESS%")), ErrInvalidSettings, data.FieldSMTPPort, `"+465"`},
 		{"host with spaces", config(goodServers + imapServer("imap example.com", "993", "SSL", "%EMAILADDRESS%") + smtp), ErrInvalidSettings, data.FieldIMAPHost, "IMAP host"},
 		{"empty host", config(goodServers + imap + smtpServer(" ", "465", "SSL", "%EMAILADDRESS%")), ErrInvalidSettings, data.FieldSMTPHost, "SMTP host"},
 		{"unknown socketType", config(goodServers + imapServer("imap.example.com", "993", "TLS", "%EMAILADDRESS%") + smtp), ErrInvalidSettings, data.FieldIMAPSec, `"TLS"`},

@@ -76,6 +76,8 @@ func explainCause(err error) string {
 		return "The message is no longer on the server; another mail program may have moved or deleted it. Sync the mailbox."
 	case errors.Is(err, ErrNoIdle):
 		return "The server does not announce new mail as it arrives, so Mailroom checks for it every few minutes instead."
+	case errors.Is(err, ErrSyncTakenOver):
+		return "Another Mailroom took over the sync of a folder after this one had stopped for a while. Sync again if mail is missing."
 	case errors.Is(err, ErrNoSuchFolder):
 		return "The server has no folder of that name. Sync the mailbox to see its folders, or check the name."
 	case errors.As(err, &pnd):

@@ -29,6 +29,8 @@ type SyncStore interface {
 	MessageCount(ctx context.Context, folderID int64) (int, error)
 	RemoveMessages(ctx context.Context, folderID int64, uids []uint32) error
 	SetFolderSynced(ctx context.Context, id int64, uidNext uint32, highestModSeq uint64) error
+	Folder(ctx context.Context, id int64) (*data.Folder, error)
+	AcquireFolderLease(ctx context.Context, folderID int64, waiting func(owner string)) (*data.FolderLease, error)
 }
 
 // DefaultBatch is how many new messages one FETCH asks for and one transaction stores.
@@ -44,6 +46,9 @@ type SyncOptions struct {
 	Progress func(folder string, done, total int)
 	// Batch is how many new messages are fetched and stored at once; 0 for DefaultBatch.
 	Batch int
+	// Waiting, when not nil, is told when a folder's sync waits for another sync of it (of
+	// this process or another) to end, and who that is.
+	Waiting func(folder, owner string)
 }
 
 // FolderSummary says what one sync changed in one folder.
@@ -212,9 +217,22 @@ func (sy *syncer) progress(folder string, done, total int) {
 	}
 }
 
-// folder syncs one folder: SELECT, then flags and expunges of the stored messages, then new
-// messages, then the new UIDNEXT and HIGHESTMODSEQ.
+// folder syncs one folder while it holds the folder's lease (see holdFolder).
 func (sy *syncer) folder(f *data.Folder) (FolderSummary, error) {
+	lease, fresh, err := sy.holdFolder(f)
+	if err != nil {
+		return FolderSummary{Folder: f.Name}, err
+	}
+	outer := sy.ctx
+	sy.ctx = lease.Context()
+	sum, err := sy.syncFolder(fresh)
+	sy.ctx = outer
+	return sum, sy.releaseFolder(lease, err)
+}
+
+// syncFolder syncs one folder: SELECT, then flags and expunges of the stored messages, then
+// new messages, then the new UIDNEXT and HIGHESTMODSEQ.
+func (sy *syncer) syncFolder(f *data.Folder) (FolderSummary, error) {
 	sum := FolderSummary{Folder: f.Name}
 	sy.progress(f.Name, 0, 0)
 	condStore := sy.ic.has(imap.CapCondStore)

@@ -465,7 +465,17 @@ func TestSyncKilledMidway(t *testing.T) {
 		t.Errorf("after the kill: %d stored, fetched up to %d", f.Total, f.FetchedUID)
 	}
 	checkIntegrity(t, dbPath)
-	sums := e.sync(t)
+	// The killed child's lease on the folder is still there; the next sync waits for it to
+	// expire rather than for ever.
+	var waitedFor string
+	sums, err := SyncMailbox(context.Background(), e.store, e.secrets, e.box, SyncOptions{Folder: e.folder,
+		Waiting: func(_, owner string) { waitedFor = owner }})
+	if err != nil {
+		t.Fatalf("the sync after the kill: %v", err)
+	}
+	if want := fmt.Sprintf("process %d ", cmd.Process.Pid); !strings.HasPrefix(waitedFor, want) {
+		t.Errorf("the sync after the kill waited for %q, want %q…", waitedFor, want)
+	}
 	if sums[0].New != 3000-f.Total {
 		t.Errorf("the next sync added %d to %d", sums[0].New, f.Total)
 	}

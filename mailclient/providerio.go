@@ -16,6 +16,16 @@ import (
 
 // ProviderImporter is what ImportProviders needs of the store (*data.Store has it).
 type ProviderImporter interface {
+	providerView
+	// InProviderTx runs fn in one write transaction over a view of the providers with the
+	// methods below, committed when fn returns nil; an import decides and writes each file
+	// in one, so that another import at the same time cannot come between the two.
+	InProviderTx(ctx context.Context, fn func(*data.ProviderTx) error) error
+}
+
+// providerView is what deciding on one file reads and writes; *data.Store and
+// *data.ProviderTx have it.
+type providerView interface {
 	// ProviderByExternalID returns the provider imported under id, with logo and domains;
 	// an error wrapping data.ErrNotFound when there is none.
 	ProviderByExternalID(ctx context.Context, id string) (*data.Provider, error)
@@ -193,7 +203,12 @@ func importFile(ctx context.Context, store ProviderImporter, res *ImportResult) 
 		return nil
 	}
 	res.Warnings = cc.Warnings
-	status, p, err := applyConfig(ctx, store, cc)
+	var status ImportStatus
+	var p *data.Provider
+	err = store.InProviderTx(ctx, func(tx *data.ProviderTx) error {
+		status, p, err = applyConfig(ctx, tx, cc)
+		return err
+	})
 	if p != nil {
 		res.Provider = p.Name
 	}
@@ -235,7 +250,7 @@ func skipReason(err error) error {
 }
 
 // applyConfig adds or updates the provider of cc, returning what it did and the provider.
-func applyConfig(ctx context.Context, store ProviderImporter, cc *ClientConfig) (ImportStatus, *data.Provider, error) {
+func applyConfig(ctx context.Context, store providerView, cc *ClientConfig) (ImportStatus, *data.Provider, error) {
 	old, key, err := matchProvider(ctx, store, cc)
 	if err == nil && old == nil {
 		old, err = byOwnDomains(ctx, store, cc)
@@ -278,7 +293,7 @@ func applyConfig(ctx context.Context, store ProviderImporter, cc *ClientConfig) 
 // stored under. The key is the emailProvider id; several files share one id (Zoho's regional
 // files all say "zoho.com"), so a provider under that id with none of cc's domains is another
 // provider, and cc is stored under "id/first-domain" instead.
-func matchProvider(ctx context.Context, store ProviderImporter, cc *ClientConfig) (*data.Provider, string, error) {
+func matchProvider(ctx context.Context, store providerView, cc *ClientConfig) (*data.Provider, string, error) {
 	id := cc.ProviderID
 	byID, err := findExternal(ctx, store, id)
 	if err != nil {
@@ -316,7 +331,7 @@ type ProviderByDomainsFinder interface {
 // byOwnDomains returns the provider made in Mailroom (it has no external id) whose domains are
 // exactly cc's, or nil: a file exported from this database and imported back is that provider.
 // A store without ProviderByDomains finds none.
-func byOwnDomains(ctx context.Context, store ProviderImporter, cc *ClientConfig) (*data.Provider, error) {
+func byOwnDomains(ctx context.Context, store providerView, cc *ClientConfig) (*data.Provider, error) {
 	f, ok := store.(ProviderByDomainsFinder)
 	if !ok {
 		return nil, nil
@@ -329,7 +344,7 @@ func byOwnDomains(ctx context.Context, store ProviderImporter, cc *ClientConfig)
 }
 
 // findExternal returns the provider under key, or nil when there is none.
-func findExternal(ctx context.Context, store ProviderImporter, key string) (*data.Provider, error) {
+func findExternal(ctx context.Context, store providerView, key string) (*data.Provider, error) {
 	p, err := store.ProviderByExternalID(ctx, key)
 	if errors.Is(err, data.ErrNotFound) {
 		return nil, nil
@@ -347,7 +362,7 @@ func sameSource(p, q *data.Provider) bool {
 }
 
 // uniqueName returns name, or when another provider holds it, name with the provider id added.
-func uniqueName(ctx context.Context, store ProviderImporter, name, id string, self int64) (string, error) {
+func uniqueName(ctx context.Context, store providerView, name, id string, self int64) (string, error) {
 	for i := 1; ; i++ {
 		c := name
 		switch {
