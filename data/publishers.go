@@ -63,7 +63,7 @@ func NormalizePublicKey(text string) (string, error) {
 	}
 	var k minisign.PublicKey
 	if strings.ContainsAny(t, " \t\r\n") || k.UnmarshalText([]byte(t)) != nil {
-		return "", fmt.Errorf("This is not a minisign public key: it is one line of 56 letters and digits that starts with RW")
+		return "", fmt.Errorf("This is not a minisign public key: it is one line of 56 characters that starts with RW")
 	}
 	return k.String(), nil
 }

@@ -263,7 +263,7 @@ func (v *permissionsView) grantKey(key, name string) {
 }
 
 func (v *permissionsView) confirmRevoke(p data.Publisher) {
-	dialog.NewConfirm("Revoke a publisher",
+	d := dialog.NewConfirm("Revoke a publisher",
 		fmt.Sprintf("%s (fingerprint %s) will no longer be able to publish the provider list. Colleagues refuse "+
 			"their lists from your next publish on.", p.Name, p.Fingerprint()),
 		func(ok bool) {
@@ -279,5 +279,8 @@ func (v *permissionsView) confirmRevoke(p data.Publisher) {
 				}
 				v.load()
 			})
-		}, v.ui.win).Show()
+		}, v.ui.win)
+	d.SetConfirmText("Revoke")
+	d.SetDismissText("Cancel")
+	d.Show()
 }

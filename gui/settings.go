@@ -156,7 +156,7 @@ func (v *settingsView) show() {
 			v.sub.Sequence, v.sub.SignedAt.Local().Format("2 Jan 2006 15:04"))
 	}
 	if v.sub.LastError != "" {
-		text += fmt.Sprintf(" The last attempt, %s, failed: %s The providers from the last good copy are kept.",
+		text += fmt.Sprintf(" The last attempt, %s, failed: %s",
 			v.sub.LastAttemptAt.Local().Format("2 Jan 15:04"), v.sub.LastError)
 	}
 	v.status.Importance = widget.MediumImportance
@@ -384,7 +384,7 @@ func (v *settingsView) doPublish(folder string) {
 			v.ui.reload()
 			return
 		}
-		msg := fmt.Sprintf("Published list number %d in %s: %s, signed by your key %s. Colleagues get it at their next refresh.",
+		msg := fmt.Sprintf("Published list number %d in %s: %s, signed by your key\n%s\nColleagues get it at their next refresh.",
 			r.Sequence, r.Dir, plural(len(r.Export.Files)-r.Export.Failed(), "provider"), data.KeyFingerprint(r.SignedBy))
 		if n := r.Export.Failed(); n > 0 {
 			msg += fmt.Sprintf(" %s could not be written (a provider needs a domain and both servers).", plural(n, "provider"))
