@@ -70,6 +70,15 @@ func TestPublishFromSettings(t *testing.T) {
 	if msg := dialogText(t, u.win); !strings.Contains(msg, "full path") {
 		t.Fatalf("a relative folder: dialog %q", msg)
 	}
+	entered := false
+	for _, o := range overlayObjects(t, u.win) {
+		if e, ok := o.(*escEntry); ok && e.Text == "shared" {
+			entered = true
+		}
+	}
+	if !entered {
+		t.Error("the folder typed was lost")
+	}
 	act(u, func() { u.settings.doPublish(dir) })
 	u.jobs.Wait()
 	k, err := s.SigningKey(context.Background())
@@ -77,7 +86,7 @@ func TestPublishFromSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := dialogText(t, u.win)
-	if !strings.Contains(msg, "Published list number 1 in "+dir+": 1 provider, signed by your key "+data.KeyFingerprint(k.PublicKey)) {
+	if !strings.Contains(msg, "Published list number 1 in "+dir+": 1 provider, signed by your key\n"+data.KeyFingerprint(k.PublicKey)) {
 		t.Fatalf("dialog %q", msg)
 	}
 	for _, f := range []string{"office.test.xml", mailclient.IndexFile, mailclient.SignatureFile} {

@@ -61,7 +61,7 @@ func newSettingsView(u *UI) *settingsView {
 	v.key.OnSubmitted = func(string) { v.doSubscribe() }
 	v.keyErr = newErrorLabel()
 	v.subscribe = widget.NewButtonWithIcon("Subscribe…", theme.DownloadIcon(), v.doSubscribe)
-	v.publish = widget.NewButtonWithIcon("Publish the provider list…", theme.UploadIcon(), v.showPublish)
+	v.publish = widget.NewButtonWithIcon("Publish the provider list…", theme.UploadIcon(), func() { v.showPublish("", "") })
 	v.published = widget.NewLabel("")
 	v.published.Wrapping = fyne.TextWrapWord
 	v.refresh = widget.NewButtonWithIcon("Refresh now", theme.ViewRefreshIcon(), v.doRefresh)
@@ -321,12 +321,17 @@ func (u *UI) followProviderList(ctx context.Context) {
 	}()
 }
 
-// showPublish asks for the folder to publish the list in (the last one by default) and
-// publishes it there.
-func (v *settingsView) showPublish() {
+// showPublish asks for the folder to publish the list in (folder, else the last one) and
+// publishes it there; problem, when not "", is shown beside the folder.
+func (v *settingsView) showPublish(folder, problem string) {
 	dir := newEscEntry(nil, nil)
 	dir.SetPlaceHolder("/mnt/share/providers")
+	dir.SetText(folder)
 	dirErr := newErrorLabel()
+	if problem != "" {
+		dirErr.SetText(problem)
+		dirErr.Show()
+	}
 	dir.OnChanged = func(string) { dirErr.Hide() }
 	var last *data.Publication
 	v.ui.background(func(ctx context.Context) error {
@@ -367,7 +372,7 @@ func (v *settingsView) showPublish() {
 func (v *settingsView) doPublish(folder string) {
 	folder = strings.TrimSpace(folder)
 	if !filepath.IsAbs(folder) {
-		showError(v.ui.win, "Publish the provider list", "Enter the folder's full path, as in /mnt/share/providers, then publish again.")
+		v.showPublish(folder, "Enter the folder's full path, as in /mnt/share/providers")
 		return
 	}
 	var r *mailclient.PublishReport

@@ -416,6 +416,20 @@ func TestRefreshFromHTTPS(t *testing.T) {
 	if err != nil || len(r.Changes.Added) != 2 {
 		t.Fatalf("RefreshSubscription = %+v, %v", r, err)
 	}
+	// An index served under another name has its signature beside it, named after it.
+	staged := t.TempDir()
+	copyDir(t, published, staged)
+	if err := os.Rename(staged, filepath.Join(published, "renamed")); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(filepath.Join(published, "renamed", IndexFile), filepath.Join(published, "renamed", "office.txt"))
+	os.Rename(filepath.Join(published, "renamed", SignatureFile), filepath.Join(published, "renamed", "office.txt.minisig"))
+	third := newPerson(t, "carl")
+	third.subscribe(t, srv.URL+"/list/renamed/office.txt", admin.key(t))
+	if r, err := RefreshSubscription(ctx, third.s, srv.Client()); err != nil || len(r.Changes.Added) != 2 {
+		t.Fatalf("refresh of a renamed index = %+v, %v", r, err)
+	}
+
 	admin.setIMAPHost(t, "alpha.example", "imap2.alpha.example")
 	admin.publish(t, published)
 	r, err = RefreshSubscription(ctx, colleague.s, srv.Client())

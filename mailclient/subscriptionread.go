@@ -65,8 +65,9 @@ func readList(ctx context.Context, client *http.Client, source string, trusted [
 	return signed, keyConfigs(configs, report), nil
 }
 
-// listReader returns how to read a file of the list at source by its name beside the index,
-// at most limit bytes: from the folder, or from the index's https host.
+// listReader returns how to read a file of the list at source by its name beside the index
+// (IndexFile and SignatureFile stand for the index at source and its signature), at most
+// limit bytes: from the folder, or from the index's https host.
 func listReader(ctx context.Context, client *http.Client, source string) (func(name string, limit int64) ([]byte, error), error) {
 	if !data.IsURLSource(source) {
 		return func(name string, limit int64) ([]byte, error) {
@@ -78,8 +79,14 @@ func listReader(ctx context.Context, client *http.Client, source string) (func(n
 		return nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
 	}
 	return func(name string, limit int64) ([]byte, error) {
-		u := source
-		if name != IndexFile {
+		u := source // the index itself, whatever its name
+		switch name {
+		case IndexFile:
+		case SignatureFile: // beside the index, named after it as minisign names signatures
+			sig := *base
+			sig.Path, sig.RawPath, sig.RawQuery, sig.Fragment = base.Path+".minisig", "", "", ""
+			u = sig.String()
+		default:
 			if u, err = listFileURL(base, name); err != nil {
 				return nil, err
 			}
