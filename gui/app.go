@@ -83,6 +83,9 @@ type UI struct {
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
 	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
+	// isListPublisher: this person is a publisher of the subscribed list, so its providers
+	// open for editing; read with the providers.
+	isListPublisher bool
 	watchIdle   bool                   // keep IDLE watchers on the Inboxes
 	runCtx      context.Context        // ends when the main window closes
 	cacheDir    string                 // Mailroom's folder in the user's cache (forwarded attachments)
@@ -238,9 +241,6 @@ func (u *UI) background(work func(ctx context.Context) error, apply func(error))
 	}()
 }
 
-// listPublisher reports whether this person may change the providers of the subscribed list:
-// they are one of its publishers.
-func (u *UI) listPublisher() bool { return u.store.IsListPublisher(context.Background()) }
 
 // explain turns a store error into one plain sentence for a person; the log gets the chain.
 func (u *UI) explain(action string, err error) string {

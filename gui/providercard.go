@@ -61,7 +61,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.listPublisher(), errs: fieldErrors{}}
+	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher, errs: fieldErrors{}}
 	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
 	title := "New email provider"
 	if p.ID != 0 {

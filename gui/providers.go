@@ -129,15 +129,18 @@ func (v *providersView) logo(p *data.Provider) fyne.Resource {
 // load reads the providers from the store and shows them, keeping filter and selection.
 func (v *providersView) load() {
 	var list []*data.Provider
+	var publisher bool
 	v.ui.background(func(ctx context.Context) error {
 		var err error
 		list, err = v.ui.store.List(ctx)
+		publisher = v.ui.store.IsListPublisher(ctx)
 		return err
 	}, func(err error) {
 		if err != nil {
 			showError(v.ui.win, "Email providers", v.ui.explain("read the providers", err))
 			return
 		}
+		v.ui.isListPublisher = publisher
 		v.show(list)
 	})
 }
@@ -195,7 +198,7 @@ func (v *providersView) updateButtons() {
 	setEnabled(v.open, v.selected != 0)
 	setEnabled(v.copy, v.selected != 0)
 	p := v.rows.at(v.rows.rowOf(v.selected))
-	setEnabled(v.delete, p != nil && (p.ManagedBy == "" || v.ui.listPublisher()))
+	setEnabled(v.delete, p != nil && (p.ManagedBy == "" || v.ui.isListPublisher))
 	setEnabled(v.exportBtn, len(v.rows.all) > 0)
 }
 
@@ -225,7 +228,7 @@ func (v *providersView) noteShared(list []*data.Provider) {
 		what = "All providers come"
 	}
 	how := " and can be changed only by its publishers (Settings)."
-	if v.ui.listPublisher() {
+	if v.ui.isListPublisher {
 		how = ". You are one of its publishers: your changes reach colleagues when you publish the list (Settings)."
 	}
 	v.banner.SetText(what + " from the shared provider list at " + source + how)
