@@ -86,9 +86,9 @@ type UI struct {
 	// isListPublisher: this person is a publisher of the subscribed list, so its providers
 	// open for editing; read with the providers.
 	isListPublisher bool
-	watchIdle   bool                   // keep IDLE watchers on the Inboxes
-	runCtx      context.Context        // ends when the main window closes
-	cacheDir    string                 // Mailroom's folder in the user's cache (forwarded attachments)
+	watchIdle       bool            // keep IDLE watchers on the Inboxes
+	runCtx          context.Context // ends when the main window closes
+	cacheDir        string          // Mailroom's folder in the user's cache (forwarded attachments)
 
 	jobs    pending    // background work not yet applied; tests wait on it
 	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -240,7 +240,6 @@ func (u *UI) background(work func(ctx context.Context) error, apply func(error))
 		})
 	}()
 }
-
 
 // explain turns a store error into one plain sentence for a person; the log gets the chain.
 func (u *UI) explain(action string, err error) string {

@@ -21,7 +21,7 @@ const IndexFile = "index.txt"
 // Limits on a provider list.
 const (
 	MaxIndexSize = 512 << 10 // bytes of index.txt
-	MaxListFiles = 2000     // clientConfig files in one list
+	MaxListFiles = 2000      // clientConfig files in one list
 )
 
 // SubscriptionInterval is how often RunSubscription refreshes the list.

@@ -528,10 +528,10 @@ func TestParseListIndex(t *testing.T) {
 	}{
 		{"# list\n\npublisher " + key + " Ann Admin\r\nfile " + sum + " a.xml\n  file " + sum + " b.xml  \n", 2, true},
 		{"publisher " + key + " Ann\n", 0, true},
-		{"file " + sum + " a.xml\n", 0, false},                                     // no publisher
-		{"publisher " + key + "\n", 0, false},                                      // no name
-		{"publisher RWQshort Ann\n", 0, false},                                     // not a key
-		{"publisher " + key + " Ann\nfile abc a.xml\n", 0, false},                  // not a hash
+		{"file " + sum + " a.xml\n", 0, false},                                                    // no publisher
+		{"publisher " + key + "\n", 0, false},                                                     // no name
+		{"publisher RWQshort Ann\n", 0, false},                                                    // not a key
+		{"publisher " + key + " Ann\nfile abc a.xml\n", 0, false},                                 // not a hash
 		{"publisher " + key + " Ann\nfile " + sum + " a.xml\nfile " + sum + " a.xml\n", 0, false}, // twice
 		{"publisher " + key + " Ann\nfile " + sum + " .hidden.xml\n", 0, false},
 		{"publisher " + key + " Ann\nfile " + sum + " notes.txt\n", 0, false},
