@@ -83,12 +83,13 @@ type UI struct {
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
 	syncEvery   time.Duration          // how often mail is synced in the background; 0 for never
+	watchIdle   bool                   // keep IDLE watchers on the Inboxes
+	runCtx      context.Context        // ends when the main window closes
+	cacheDir    string                 // Mailroom's folder in the user's cache (forwarded attachments)
+
 	// isListPublisher: this person is a publisher of the subscribed list, so its providers
 	// open for editing; read with the providers.
 	isListPublisher bool
-	watchIdle       bool            // keep IDLE watchers on the Inboxes
-	runCtx          context.Context // ends when the main window closes
-	cacheDir        string          // Mailroom's folder in the user's cache (forwarded attachments)
 
 	jobs    pending    // background work not yet applied; tests wait on it
 	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
