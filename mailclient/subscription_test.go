@@ -402,7 +402,9 @@ func TestRefreshFromHTTPS(t *testing.T) {
 	indexOverride.Store("")
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o := indexOverride.Load().(string); o != "" && r.URL.Path == "/list/"+IndexFile {
-			w.Header().Set("Content-Type", "text/html")
+			if strings.HasPrefix(o, "<html") {
+				w.Header().Set("Content-Type", "text/html")
+			}
 			fmt.Fprint(w, o)
 			return
 		}
@@ -454,6 +456,13 @@ func TestRefreshFromHTTPS(t *testing.T) {
 		defer indexOverride.Store("")
 		if _, err := RefreshSubscription(ctx, colleague.s, srv.Client()); !errors.Is(err, ErrNotClientConfig) {
 			t.Fatalf("RefreshSubscription: %v", err)
+		}
+	})
+	t.Run("a huge index", func(t *testing.T) {
+		indexOverride.Store(strings.Repeat("# padding\n", MaxIndexSize/10+1))
+		defer indexOverride.Store("")
+		if _, err := RefreshSubscription(ctx, colleague.s, srv.Client()); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("RefreshSubscription: %v, want ErrTooLarge", err)
 		}
 	})
 	t.Run("an unreachable server", func(t *testing.T) {
