@@ -209,7 +209,10 @@ func ownKey(tx *sql.Tx) (string, error) {
 // that list's publishers, anyone else from their own key alone. It returns the own key.
 func (s *Store) seedPublishers(tx *sql.Tx) (string, error) {
 	own, err := ownKey(tx)
-	if err != nil || own == "" {
+	if err != nil {
+		return "", err
+	}
+	if own == "" {
 		return "", fmt.Errorf("publishers: no signing key yet: %w", ErrNotFound)
 	}
 	var n int
@@ -220,7 +223,8 @@ func (s *Store) seedPublishers(tx *sql.Tx) (string, error) {
 		return "", err
 	} else if onList {
 		_, err = tx.Exec(`INSERT INTO publishers (public_key, name, added_by, added_at)
-			SELECT public_key, CASE WHEN name = '' THEN ? ELSE name END, ?, ? FROM list_publishers`, s.user, s.user, s.stamp())
+			SELECT public_key, CASE WHEN name <> '' THEN name WHEN public_key = ? THEN ? ELSE 'Publisher' END, ?, ?
+			FROM list_publishers`, own, s.user, s.user, s.stamp())
 		return own, err
 	}
 	_, err = tx.Exec(`INSERT INTO publishers (public_key, name, added_by, added_at) VALUES (?, ?, ?, ?)`, own, s.user, s.user, s.stamp())
