@@ -118,14 +118,20 @@ func printDiscovery(e *env, d *mailclient.Discovery) {
 	}
 }
 
-// providersSubscribe makes this database follow a provider list and refreshes it at once.
-// It exits 0 when the first refresh worked, 1 when it failed (the subscription stays) or the
-// subscription was refused, 2 for bad usage.
+// providersSubscribe makes this database follow a provider list signed by the publisher key
+// given with --key, and refreshes it at once. It exits 0 when the first refresh worked, 1
+// when it failed (the subscription stays) or the subscription was refused, 2 for bad usage.
 func providersSubscribe(e *env, args []string) int {
 	fs := flag.NewFlagSet("providers subscribe", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "Usage: mailroom providers subscribe SOURCE  (https://…/index.txt, or a folder of clientConfig files)")
+	key := fs.String("key", "", "the publisher's public key (mailroom providers key prints it)")
+	const usage = "mailroom providers subscribe SOURCE --key PUBKEY  (SOURCE: https://…/index.txt, or the list's folder)"
+	source, ok := parseWithAddress(e, fs, args, usage)
+	if !ok {
+		return 2
+	}
+	if *key == "" {
+		fmt.Fprintln(e.stderr, "Usage: "+usage)
 		return 2
 	}
 	s, ok := openStore(e)
@@ -135,23 +141,23 @@ func providersSubscribe(e *env, args []string) int {
 	defer s.Close()
 	ctx, stop := interruptible()
 	defer stop()
-	sub, err := s.Subscribe(ctx, fs.Arg(0))
+	sub, err := s.Subscribe(ctx, source, *key)
 	if err != nil {
 		e.log.Error("subscribe", "err", err)
 		fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
 		return 1
 	}
-	fmt.Fprintf(e.stdout, "Subscribed to %s\n", sub.Source)
+	fmt.Fprintf(e.stdout, "Subscribed to %s\nTrusting key %s\n", sub.Source, data.KeyFingerprint(*key))
 	return refreshAndPrint(ctx, e, s, http.DefaultClient)
 }
 
 func subscribeProblem(err error) string {
 	var ve *data.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return ve.For(data.FieldSource)
-	case errors.Is(err, data.ErrPermission):
-		return "You may not change email providers: ask someone who holds 'Manage email providers'."
+	if errors.As(err, &ve) {
+		if msg := ve.For(data.FieldSource); msg != "" {
+			return msg
+		}
+		return "--key: " + ve.For(data.FieldPublicKey)
 	}
 	return fmt.Sprintf("The subscription could not be saved: %v.", err)
 }
@@ -206,7 +212,7 @@ func refreshAndPrint(ctx context.Context, e *env, s *data.Store, client *http.Cl
 	r, err := mailclient.RefreshSubscription(ctx, s, client)
 	if r != nil {
 		for _, name := range r.Ignored {
-			fmt.Fprintf(e.stdout, "%s: ignored: not an XML file\n", name)
+			fmt.Fprintf(e.stdout, "%s: ignored: not in the signed index\n", name)
 		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(e.stdout, "    warning: %s\n", w)
@@ -229,6 +235,7 @@ func refreshAndPrint(ctx context.Context, e *env, s *data.Store, client *http.Cl
 			fmt.Fprintf(e.stdout, "%s: %s\n", n, l.what)
 		}
 	}
+	fmt.Fprintf(e.stdout, "List number %d, signed by %s\n", r.Sequence, r.SignedBy)
 	fmt.Fprintf(e.stdout, "%d files: %d added, %d updated, %d unchanged, %d removed, %d released\n", r.Files,
 		len(c.Added), len(c.Updated), len(c.Unchanged), len(c.Removed), len(c.Released))
 	fmt.Fprintf(e.stdout, "Last refreshed: %s\n", stampText(r.LastGoodAt))

@@ -111,46 +111,89 @@ func TestLookupFromTheDomainsList(t *testing.T) {
 	}
 }
 
-func TestProvidersSubscribeCLI(t *testing.T) {
+func TestPublishSubscribeGrantRevokeCLI(t *testing.T) {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
+		}
+		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
+	}
 	tmp := t.TempDir()
-	db := filepath.Join(tmp, "mailroom.db")
+	admin, bea := filepath.Join(tmp, "admin.db"), filepath.Join(tmp, "bea.db")
 	list := filepath.Join(tmp, "list")
-	os.Mkdir(list, 0o755)
-	clientConfigFile(t, list, "alpha.example", "Alpha Mail", "imap")
-	os.WriteFile(filepath.Join(list, "readme.txt"), []byte("hi"), 0o644)
-
+	files := filepath.Join(tmp, "files")
+	os.Mkdir(files, 0o755)
+	clientConfigFile(t, files, "alpha.example", "Alpha Mail", "imap")
+	if code, out, errOut := runCLI(t, "--db", admin, "providers", "import", files); code != 0 {
+		t.Fatalf("import: %d %s %s", code, out, errOut)
+	}
+	key := func(db string) string {
+		code, out, errOut := runCLI(t, "--db", db, "providers", "key")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "untrusted comment: minisign public key") ||
+			!strings.Contains(errOut, "Fingerprint: ") {
+			t.Fatalf("providers key: %d %q %q", code, out, errOut)
+		}
+		return lines[1]
+	}
+	adminKey, beaKey := key(admin), key(bea)
+	if again := key(admin); again != adminKey {
+		t.Fatalf("the key changed: %s, then %s", adminKey, again)
+	}
 	steps := []struct {
 		name   string
+		db     string
 		args   []string
 		code   int
 		stdout []string
 		stderr string
 	}{
-		{"usage", []string{"providers", "subscribe"}, 2, nil, "Usage: mailroom providers subscribe"},
-		{"refresh without subscription", []string{"providers", "refresh"}, 1, nil, "does not subscribe"},
-		{"http refused", []string{"providers", "subscribe", "http://intranet.example/index.txt"}, 1, nil, "Only https"},
-		{"subscribe", []string{"providers", "subscribe", list}, 0,
-			[]string{"Subscribed to " + list, "readme.txt: ignored", "Alpha Mail: added", "1 files: 1 added", "Last refreshed: 20"}, ""},
-		{"refresh unchanged", []string{"providers", "refresh"}, 0, []string{"1 files: 0 added, 0 updated, 1 unchanged"}, ""},
-		{"the list shows the managed provider", []string{"providers", "list", "--json"}, 0, []string{`"Alpha Mail"`}, ""},
-		{"broken file keeps the last good copy", nil, 1, []string{"Last refreshed: 20"}, "none of it was applied"},
-		{"unsubscribe", []string{"providers", "unsubscribe"}, 0, []string{"1 providers stay"}, ""},
-		{"unsubscribe again", []string{"providers", "unsubscribe"}, 1, nil, "does not subscribe"},
+		{"publish usage", admin, []string{"providers", "publish"}, 2, nil, "Usage: mailroom providers publish --dir DIR"},
+		{"publish", admin, []string{"providers", "publish", "--dir", list}, 0,
+			[]string{"Published list number 1 in " + list + ": 1 providers", currentUser(), adminKey}, ""},
+		{"subscribe usage", bea, []string{"providers", "subscribe", list}, 2, nil, "Usage: mailroom providers subscribe SOURCE --key PUBKEY"},
+		{"a key that is not one", bea, []string{"providers", "subscribe", list, "--key", "RWQnope"}, 1, nil, "--key: This is not a minisign public key"},
+		{"http refused", bea, []string{"providers", "subscribe", "http://intranet.example/index.txt", "--key", adminKey}, 1, nil, "Only https"},
+		{"refresh without subscription", bea, []string{"providers", "refresh"}, 1, nil, "does not subscribe"},
+		{"subscribe with the wrong key", bea, []string{"providers", "subscribe", list, "--key", beaKey}, 1, nil, "not one of its publishers"},
+		{"subscribe", bea, []string{"providers", "subscribe", list, "--key", adminKey}, 0,
+			[]string{"Subscribed to " + list, "Alpha Mail: added", "List number 1, signed by ", "1 files: 1 added", "Last refreshed: 20"}, ""},
+		{"refresh unchanged", bea, []string{"providers", "refresh"}, 0, []string{"1 files: 0 added, 0 updated, 1 unchanged"}, ""},
+		{"the subscriber lists the list's publishers", bea, []string{"providers", "publishers"}, 0,
+			[]string{"Publishers of the subscribed provider list:", adminKey}, ""},
+		{"the subscriber may not publish", bea, []string{"providers", "publish", "--dir", list}, 1, nil, "not a publisher"},
+		{"grant a bad key", admin, []string{"providers", "publishers", "grant", "RWQnope", "--name", "Bea"}, 1, nil, "not a minisign public key"},
+		{"grant", admin, []string{"providers", "publishers", "grant", beaKey, "--name", "Bea"}, 0, []string{"Bea ("}, ""},
+		{"publish the grant", admin, []string{"providers", "publish", "--dir", list}, 0, []string{"list number 2", "Bea", beaKey}, ""},
+		{"bea refreshes", bea, []string{"providers", "refresh"}, 0, []string{"List number 2"}, ""},
+		{"bea publishes", bea, []string{"providers", "publish", "--dir", list}, 0, []string{"list number 3", "signed by key"}, ""},
+		{"the last publisher stays", admin, []string{"providers", "publishers", "revoke", adminKey}, 1, nil, "grant a colleague"},
+		{"revoke", admin, []string{"providers", "publishers", "revoke", beaKey}, 0, []string{"may no longer publish"}, ""},
+		{"the publishers", admin, []string{"providers", "publishers"}, 0, []string{currentUser(), adminKey}, ""},
+		{"publish the revocation", admin, []string{"providers", "publish", "--dir", list}, 0, []string{"list number 4"}, ""},
+		{"unsubscribe", bea, []string{"providers", "unsubscribe"}, 0, []string{"1 providers stay"}, ""},
+		{"unsubscribe again", bea, []string{"providers", "unsubscribe"}, 1, nil, "does not subscribe"},
 	}
 	for _, st := range steps {
-		args := st.args
-		if args == nil {
-			os.WriteFile(filepath.Join(list, "broken.xml"), nil, 0o644)
-			args = []string{"providers", "refresh"}
-		}
-		code, out, errOut := runCLI(t, append([]string{"--db", db}, args...)...)
+		code, out, errOut := runCLI(t, append([]string{"--db", st.db}, st.args...)...)
 		if code != st.code || st.stderr != "" && !strings.Contains(errOut, st.stderr) {
-			t.Errorf("%s: exit %d, stderr %q", st.name, code, errOut)
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", st.name, code, out, errOut)
 		}
 		for _, piece := range st.stdout {
 			if !strings.Contains(out, piece) {
 				t.Errorf("%s: stdout lacks %q:\n%s", st.name, piece, out)
 			}
+		}
+	}
+	for _, db := range []string{admin, bea} {
+		s, err := data.Open(db, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := s.SigningKey(context.Background())
+		s.Close()
+		if err == nil {
+			data.NewSecrets().Delete(context.Background(), k.KeyringRef)
 		}
 	}
 }

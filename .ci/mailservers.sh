@@ -24,7 +24,8 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd postfix gnome-keyring dbus openssl python3)
+# minisign: the tests check that minisign's own tool verifies a published provider list.
+PACKAGES=(dovecot-core dovecot-imapd dovecot-lmtpd postfix gnome-keyring dbus openssl python3 minisign)
 USERS_SPEC="ann@example.test:ann-secret-1,bob@example.test:bob-secret-2"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY="$(command -v python3)"

@@ -38,7 +38,7 @@ func (s *Store) Domains(ctx context.Context) ([]DomainEntry, error) {
 
 // SetDomain makes domain belong to provider providerID, replacing the entry old ("" to add).
 // A domain another provider owns is refused with a *ValidationError that names that provider;
-// it also fails with ErrPermission, ErrManaged (either provider comes from a subscription) or
+// it also fails with ErrManaged (either provider comes from a subscription) or
 // ErrNotFound. The provider's version changes, so a card open elsewhere cannot silently
 // undo this.
 func (s *Store) SetDomain(ctx context.Context, old, domain string, providerID int64) error {
@@ -47,9 +47,6 @@ func (s *Store) SetDomain(ctx context.Context, old, domain string, providerID in
 		return &ValidationError{Fields: []*FieldError{{Field: FieldDomains, Msg: err.Error()}}}
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
 		if err := domainFree(tx, d, old); err != nil {
 			return err
 		}
@@ -105,13 +102,10 @@ func (s *Store) touch(tx *sql.Tx, providerID int64) error {
 	return err
 }
 
-// DeleteDomain removes domain d from its provider. It fails with ErrPermission, ErrManaged or
+// DeleteDomain removes domain d from its provider. It fails with ErrManaged or
 // ErrNotFound.
 func (s *Store) DeleteDomain(ctx context.Context, d string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
 		if err := checkDomainUnmanaged(tx, d, 0); err != nil {
 			return err
 		}

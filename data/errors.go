@@ -8,9 +8,6 @@ import (
 // ErrNotFound is returned when a requested row does not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrPermission is returned when the acting user lacks the operation a change needs.
-var ErrPermission = errors.New("permission denied")
-
 // ErrConflict is returned when a row was changed by someone else since it was read.
 var ErrConflict = errors.New("changed by someone else")
 

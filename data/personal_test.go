@@ -13,13 +13,13 @@ func TestPersonalProviderIsUnlistedAndGoesWithItsMailbox(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mailroom.db")
 	admin := openStore(t, path, "admin")
 	listed := mustSave(t, admin, testProvider("Listed", "listed.example"))
-	ann := openStore(t, path, "ann") // does not hold "Manage email providers"
+	ann := openStore(t, path, "ann")
 	ctx := context.Background()
 
 	p := testProvider("Found Mail", "found.example")
 	p.ExternalID = "found.example"
 	if err := ann.SavePersonalProvider(ctx, p, "ann@found.example"); err != nil {
-		t.Fatalf("a user without the operation could not keep found settings: %v", err)
+		t.Fatalf("found settings could not be kept: %v", err)
 	}
 	if p.ID == 0 || len(p.Domains) != 0 || p.ExternalID != "" || p.Name != "Found Mail for ann@found.example" {
 		t.Errorf("saved %+v", p)

@@ -333,7 +333,7 @@ func (s *Store) Logo(ctx context.Context, id int64) ([]byte, error) {
 
 // Save validates p and writes it with its domains in one transaction: a new provider when
 // p.ID is 0, else an update that fails with ErrConflict when p.Version is stale.
-// It fails with a *ValidationError (a taken name or domain among them), ErrPermission,
+// It fails with a *ValidationError (a taken name or domain among them),
 // ErrManaged, or ErrNotFound; on any error nothing changes. On success p holds the stored values.
 func (s *Store) Save(ctx context.Context, p *Provider) error {
 	if err := p.Normalize(); err != nil {
@@ -349,9 +349,6 @@ func (s *Store) Save(ctx context.Context, p *Provider) error {
 
 // save is Save's work inside transaction tx, on a normalized p.
 func (s *Store) save(tx *sql.Tx, p *Provider) error {
-	if err := s.require(tx, OpManageProviders); err != nil {
-		return err
-	}
 	if err := checkFresh(tx, p); err != nil {
 		return err
 	}
@@ -468,13 +465,10 @@ func replaceDomains(tx *sql.Tx, id int64, domains []string) error {
 	return nil
 }
 
-// Delete removes provider id and its domains. It fails with ErrPermission, ErrManaged,
+// Delete removes provider id and its domains. It fails with ErrManaged,
 // ErrInUse (mailboxes take their servers from it) or ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
 		if err := checkUnmanaged(tx, id); err != nil {
 			return err
 		}

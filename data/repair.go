@@ -24,7 +24,7 @@ func isCacheTable(name string) bool {
 }
 
 // keptTables lists the tables of db (schema main, or the given one) that are not cache.
-func keptTables(db querier, schema string) ([]string, error) {
+func keptTables(db tableReader, schema string) ([]string, error) {
 	rows, err := db.Query(`SELECT name FROM ` + schema + `.sqlite_master WHERE type = 'table' ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func keptTables(db querier, schema string) ([]string, error) {
 	return out, rows.Err()
 }
 
-type querier interface {
+type tableReader interface {
 	Query(query string, args ...any) (*sql.Rows, error)
 	QueryRow(query string, args ...any) *sql.Row
 }
@@ -51,7 +51,7 @@ type querier interface {
 // onlyCacheDamaged reports whether every table of db's schema ("main", or an attached one)
 // that is not cache passes the quick check, so that the damage quickCheck found lies in the
 // cache alone. A schema that cannot be read is not only cache.
-func onlyCacheDamaged(db querier, schema string) bool {
+func onlyCacheDamaged(db tableReader, schema string) bool {
 	tables, err := keptTables(db, schema)
 	if err != nil || len(tables) == 0 {
 		return false

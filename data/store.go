@@ -1,5 +1,5 @@
 // Package data is Mailroom's SQLite store: schema migrations, providers and their domains,
-// users and their operation grants. It knows nothing of Fyne or the network.
+// publishers of the provider list and its signing key's public half. It knows nothing of Fyne or the network.
 package data
 
 import (
@@ -39,8 +39,7 @@ type Store struct {
 const sqliteMagic = "SQLite format 3\x00"
 
 // Open opens (creating when missing, readable by its owner only) the database at path and
-// migrates it to the current schema, acting as user. It registers user, granting the
-// "Manage email providers" operation when user is the database's first. It fails with
+// migrates it to the current schema, acting as user, and registers user. It fails with
 // ErrNotDatabase, ErrNewerVersion or ErrReadOnly (wrapped) and then changes nothing.
 func Open(path, user string) (*Store, error) {
 	if err := prepareFile(path); err != nil {

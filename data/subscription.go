@@ -27,6 +27,8 @@ type Subscription struct {
 	LastAttemptAt time.Time // zero before the first refresh
 	LastGoodAt    time.Time // when the list was last applied; zero when never
 	LastError     string    // why the last refresh failed; "" when it worked
+	Sequence      int64     // the number of the copy accepted last; 0 before the first
+	SignedAt      time.Time // when its publisher signed that copy
 }
 
 // IsURL reports whether the source is an https URL rather than a folder.
@@ -59,9 +61,10 @@ func NormalizeSource(source string) (string, error) {
 // when there is none.
 func (s *Store) Subscription(ctx context.Context) (*Subscription, error) {
 	var sub Subscription
-	var at, attempt, good string
-	err := s.r.QueryRowContext(ctx, `SELECT source, subscribed_by, subscribed_at, last_attempt_at, last_good_at, last_error
-		FROM provider_subscription WHERE id = 1`).Scan(&sub.Source, &sub.SubscribedBy, &at, &attempt, &good, &sub.LastError)
+	var at, attempt, good, signed string
+	err := s.r.QueryRowContext(ctx, `SELECT source, subscribed_by, subscribed_at, last_attempt_at, last_good_at, last_error,
+		sequence, signed_at FROM provider_subscription WHERE id = 1`).Scan(&sub.Source, &sub.SubscribedBy, &at, &attempt, &good,
+		&sub.LastError, &sub.Sequence, &signed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("provider list subscription: %w", ErrNotFound)
 	}
@@ -69,29 +72,46 @@ func (s *Store) Subscription(ctx context.Context) (*Subscription, error) {
 		return nil, fmt.Errorf("read provider list subscription: %w", err)
 	}
 	sub.SubscribedAt, sub.LastAttemptAt, sub.LastGoodAt = parseStamp(at), parseStamp(attempt), parseStamp(good)
+	sub.SignedAt = parseStamp(signed)
 	return &sub, nil
 }
 
 // Subscribe makes this database follow the provider list at source (see NormalizeSource),
-// replacing any other subscription; the providers of that one stay as ordinary providers.
-// Nothing is fetched: the caller refreshes next. It fails with ErrPermission or a
-// *ValidationError on FieldSource.
-func (s *Store) Subscribe(ctx context.Context, source string) (*Subscription, error) {
+// trusting only copies signed by publicKey (a minisign public key, see NormalizePublicKey)
+// until a copy it signed names the publishers to trust next. It replaces any other
+// subscription, whose providers stay as ordinary providers; subscribing again to the same
+// source keeps the number of the copy accepted last, so an older copy is still refused.
+// Nothing is fetched: the caller refreshes next. It fails with a *ValidationError on
+// FieldSource or FieldPublicKey.
+func (s *Store) Subscribe(ctx context.Context, source, publicKey string) (*Subscription, error) {
+	v := &ValidationError{}
 	src, err := NormalizeSource(source)
 	if err != nil {
-		return nil, &ValidationError{Fields: []*FieldError{{Field: FieldSource, Msg: err.Error()}}}
+		v.add(FieldSource, err.Error())
+	}
+	key, err := NormalizePublicKey(publicKey)
+	if err != nil {
+		v.add(FieldPublicKey, err.Error())
+	}
+	if err := v.orNil(); err != nil {
+		return nil, err
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
 		if _, err := tx.Exec(`UPDATE providers SET managed_by = NULL WHERE managed_by IS NOT NULL AND managed_by <> ?`, src); err != nil {
 			return fmt.Errorf("release providers of the previous list: %w", err)
 		}
 		_, err := tx.Exec(`INSERT INTO provider_subscription (id, source, subscribed_by, subscribed_at) VALUES (1, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET source = excluded.source, subscribed_by = excluded.subscribed_by,
-			subscribed_at = excluded.subscribed_at, last_attempt_at = '', last_good_at = '', last_error = ''
+			subscribed_at = excluded.subscribed_at, last_attempt_at = '', last_good_at = '', last_error = '',
+			sequence = 0, signed_at = '', index_sha256 = ''
 			WHERE source <> excluded.source`, src, s.user, s.stamp())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM list_publishers`); err != nil {
+			return err
+		}
+		_, err = tx.Exec(`INSERT INTO list_publishers (public_key, name) VALUES (?, '')`, key)
 		return err
 	})
 	if err != nil {
@@ -101,16 +121,16 @@ func (s *Store) Subscribe(ctx context.Context, source string) (*Subscription, er
 }
 
 // Unsubscribe stops following the provider list; its providers stay as ordinary providers
-// that holders of "Manage email providers" may change. It returns how many were released and
-// fails with ErrPermission, or ErrNotFound when there is no subscription.
+// that may be changed here, and its publishers are no longer trusted. It returns how many
+// were released and fails with ErrNotFound when there is no subscription.
 func (s *Store) Unsubscribe(ctx context.Context) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.require(tx, OpManageProviders); err != nil {
-			return err
-		}
 		res, err := tx.Exec(`DELETE FROM provider_subscription WHERE id = 1`)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM list_publishers`); err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
@@ -164,11 +184,12 @@ func (c *SubscriptionChanges) Changed() bool {
 // each is matched by its ExternalID (which must be set and unique in list) to a provider of
 // the list, else adopted from an ordinary provider with that external id or exactly its
 // domains, else added; providers of the list missing from it are deleted, or released when
-// mailboxes use them. Updated providers keep their logo and send timeout. It needs no
-// permission: the list was chosen by a holder of "Manage email providers" (see Subscribe).
-// It fails with ErrNotFound when the database does not subscribe to source, or a
-// *ValidationError (a name or domain of an ordinary provider among them); then nothing changes.
-func (s *Store) ApplySubscription(ctx context.Context, source string, list []*Provider) (*SubscriptionChanges, error) {
+// mailboxes use them. Updated providers keep their logo and send timeout. The copy must be
+// signed by a publisher trusted now and newer than the last accepted one (see SignedCopy);
+// its publishers are trusted from then on. It fails with ErrNotFound when the database does
+// not subscribe to source, ErrNotTrusted, ErrReplayed, or a *ValidationError (a name or
+// domain of an ordinary provider among them); then nothing changes.
+func (s *Store) ApplySubscription(ctx context.Context, source string, signed *SignedCopy, list []*Provider) (*SubscriptionChanges, error) {
 	incoming, err := normalizeList(list)
 	if err != nil {
 		return nil, err
@@ -176,6 +197,9 @@ func (s *Store) ApplySubscription(ctx context.Context, source string, list []*Pr
 	ch := &SubscriptionChanges{}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := subscribedTo(tx, source); err != nil {
+			return err
+		}
+		if err := acceptCopy(tx, signed); err != nil {
 			return err
 		}
 		targets, err := s.matchManaged(tx, source, incoming)
@@ -413,10 +437,15 @@ func sameSettings(p, q *Provider) bool {
 		slices.Equal(p.Domains, q.Domains)
 }
 
-// checkUnmanaged fails with ErrManaged when provider id comes from a subscribed list.
+// checkUnmanaged fails with ErrManaged when provider id comes from a subscribed list, unless
+// this database is a publisher of that list: a publisher changes the list's providers here
+// and publishes them.
 func checkUnmanaged(tx *sql.Tx, id int64) error {
 	if id == 0 {
 		return nil
+	}
+	if publisher, err := isListPublisher(tx); err != nil || publisher {
+		return err
 	}
 	var name string
 	err := tx.QueryRow(`SELECT name FROM providers WHERE id = ? AND managed_by IS NOT NULL`, id).Scan(&name)

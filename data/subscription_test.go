@@ -3,25 +3,51 @@ package data
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"aead.dev/minisign"
 )
 
 const testSource = "https://intranet.example/mail/index.txt"
 
+// testKey is the key the test lists are "signed" with: data checks who signed a copy and its
+// number; the signature itself is checked by mailclient before.
+var testKey = newTestKey()
+
+func newTestKey() string {
+	pub, _, err := minisign.GenerateKey(nil)
+	if err != nil {
+		panic(err)
+	}
+	return pub.String()
+}
+
 func subscribed(t *testing.T) *Store {
 	t.Helper()
 	s := sourceStore(t)
-	if _, err := s.Subscribe(context.Background(), testSource); err != nil {
+	if _, err := s.Subscribe(context.Background(), testSource, testKey); err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
 	return s
 }
 
+// nextCopy returns the copy after the one s accepted last, signed by testKey.
+func nextCopy(t *testing.T, s *Store) *SignedCopy {
+	t.Helper()
+	sub, err := s.Subscription(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &SignedCopy{Sequence: sub.Sequence + 1, SignedBy: testKey, IndexSHA256: fmt.Sprint("index ", sub.Sequence+1),
+		Publishers: []Publisher{{Name: "Ann", PublicKey: testKey}}}
+}
+
 func apply(t *testing.T, s *Store, list ...*Provider) *SubscriptionChanges {
 	t.Helper()
-	ch, err := s.ApplySubscription(context.Background(), testSource, list)
+	ch, err := s.ApplySubscription(context.Background(), testSource, nextCopy(t, s), list)
 	if err != nil {
 		t.Fatalf("ApplySubscription: %v", err)
 	}
@@ -63,34 +89,29 @@ func TestNormalizeSource(t *testing.T) {
 	}
 }
 
-func TestSubscribeNeedsPermission(t *testing.T) {
+func TestSubscribeNeedsSourceAndKey(t *testing.T) {
 	s := sourceStore(t)
-	bob, err := Open(s.Path(), "bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bob.Close()
 	ctx := context.Background()
-	if _, err := bob.Subscribe(ctx, testSource); !errors.Is(err, ErrPermission) {
-		t.Fatalf("bob Subscribe: %v, want ErrPermission", err)
-	}
 	var ve *ValidationError
-	if _, err := s.Subscribe(ctx, "http://x.example/"); !errors.As(err, &ve) || ve.For(FieldSource) == "" {
-		t.Fatalf("Subscribe(http): %v, want a validation error on the source", err)
+	if _, err := s.Subscribe(ctx, "http://x.example/", "RWQnotakey"); !errors.As(err, &ve) || ve.For(FieldSource) == "" || ve.For(FieldPublicKey) == "" {
+		t.Fatalf("Subscribe(http, bad key): %v, want validation errors on the source and the key", err)
 	}
 	if _, err := s.Subscription(ctx); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Subscription before subscribing: %v", err)
 	}
-	sub, err := s.Subscribe(ctx, testSource)
-	if err != nil || sub.Source != testSource || sub.SubscribedBy != "ann" || !sub.LastGoodAt.IsZero() {
+	sub, err := s.Subscribe(ctx, testSource, "untrusted comment: minisign public key\n"+testKey+"\n")
+	if err != nil || sub.Source != testSource || sub.SubscribedBy != "ann" || !sub.LastGoodAt.IsZero() || sub.Sequence != 0 {
 		t.Fatalf("Subscribe = %+v, %v", sub, err)
 	}
-	// Anyone's Mailroom refreshes the list the holder chose.
-	if _, err := bob.ApplySubscription(ctx, testSource, []*Provider{sourceProvider("Alpha", "alpha.example", "alpha.example")}); err != nil {
-		t.Fatalf("bob ApplySubscription: %v", err)
+	list, err := s.ListPublishers(ctx)
+	if err != nil || len(list) != 1 || list[0].PublicKey != testKey {
+		t.Fatalf("ListPublishers after subscribing = %+v, %v", list, err)
 	}
-	if _, err := bob.Unsubscribe(ctx); !errors.Is(err, ErrPermission) {
-		t.Fatalf("bob Unsubscribe: %v, want ErrPermission", err)
+	if _, err := s.Unsubscribe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListPublishers(ctx); len(list) != 0 {
+		t.Fatalf("ListPublishers after unsubscribing = %+v", list)
 	}
 }
 
@@ -163,7 +184,7 @@ func TestApplySubscriptionIsAllOrNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := s.ApplySubscription(ctx, testSource, tt.list); err == nil {
+			if _, err := s.ApplySubscription(ctx, testSource, nextCopy(t, s), tt.list); err == nil {
 				t.Fatal("ApplySubscription succeeded")
 			}
 			if got := names(t, s); !slices.Equal(got, before) {
@@ -171,7 +192,7 @@ func TestApplySubscriptionIsAllOrNothing(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.ApplySubscription(ctx, "/other/folder", nil); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ApplySubscription(ctx, "/other/folder", nextCopy(t, s), nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("another source: %v, want ErrNotFound", err)
 	}
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // Store is what the GUI needs of the database. Errors are those documented on data.Store:
-// ErrNotFound, ErrPermission, ErrConflict and *data.ValidationError for changes.
+// ErrNotFound, ErrManaged, ErrConflict and *data.ValidationError for changes.
 type Store interface {
 	List(ctx context.Context) ([]*data.Provider, error)
 	Get(ctx context.Context, id int64) (*data.Provider, error)
@@ -35,7 +35,7 @@ type Store interface {
 	ProviderByDomains(ctx context.Context, domains []string) (*data.Provider, error)
 	InProviderTx(ctx context.Context, fn func(*data.ProviderTx) error) error
 	mailclient.SubscriptionStore
-	Subscribe(ctx context.Context, source string) (*data.Subscription, error)
+	Subscribe(ctx context.Context, source, publicKey string) (*data.Subscription, error)
 	Unsubscribe(ctx context.Context) (int, error)
 	Domains(ctx context.Context) ([]data.DomainEntry, error)
 	SetDomain(ctx context.Context, old, domain string, providerID int64) error
@@ -53,10 +53,11 @@ type Store interface {
 	DeleteDraft(ctx context.Context, id int64) error
 	OutboxItems(ctx context.Context) ([]*data.OutboxItem, error)
 	DeleteOutbox(ctx context.Context, id int64) error
-	Users(ctx context.Context) ([]data.User, error)
-	Grant(ctx context.Context, user, op string) error
-	Revoke(ctx context.Context, user, op string) error
-	Can(op string) bool
+	mailclient.PublishStore
+	GrantPublisher(ctx context.Context, publicKey, name string) (*data.Publisher, error)
+	RevokePublisher(ctx context.Context, publicKey string) error
+	LastPublication(ctx context.Context) (*data.Publication, error)
+	IsListPublisher(ctx context.Context) bool
 	User() string
 }
 
@@ -86,6 +87,10 @@ type UI struct {
 	watchIdle   bool                   // keep IDLE watchers on the Inboxes
 	runCtx      context.Context        // ends when the main window closes
 	cacheDir    string                 // Mailroom's folder in the user's cache (forwarded attachments)
+
+	// isListPublisher: this person is a publisher of the subscribed list, so its providers
+	// open for editing; read with the providers.
+	isListPublisher bool
 
 	jobs    pending    // background work not yet applied; tests wait on it
 	applyMu sync.Mutex // one apply at a time even where fyne.Do does not serialize (the test driver)
@@ -124,9 +129,7 @@ func (u *UI) ShowMain() {
 		container.NewTabItemWithIcon("Email providers", theme.StorageIcon(), u.providers.content),
 		container.NewTabItemWithIcon("Provider domains", theme.ListIcon(), u.domains.content),
 	)
-	if u.store.Can(data.OpManageProviders) {
-		tabs.Append(container.NewTabItemWithIcon("Operation permissions", theme.AccountIcon(), u.perms.content))
-	}
+	tabs.Append(container.NewTabItemWithIcon("Operation permissions", theme.AccountIcon(), u.perms.content))
 	tabs.Append(container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content))
 	tabs.SetTabLocation(container.TabLocationLeading)
 	u.tabs = tabs
@@ -240,19 +243,14 @@ func (u *UI) background(work func(ctx context.Context) error, apply func(error))
 	}()
 }
 
-// canManage reports whether the user may change providers and domains.
-func (u *UI) canManage() bool { return u.store.Can(data.OpManageProviders) }
-
 // explain turns a store error into one plain sentence for a person; the log gets the chain.
 func (u *UI) explain(action string, err error) string {
 	u.log.Error(action, "err", err)
 	switch {
-	case errors.Is(err, data.ErrPermission):
-		return "You may not change email providers: that needs the “Manage email providers” operation."
 	case errors.Is(err, data.ErrInUse):
 		return "Mailboxes still use this provider, so it cannot be deleted. Remove those mailboxes first, or give them another provider."
 	case errors.Is(err, data.ErrManaged):
-		return "This provider comes from the subscribed provider list, so it can be changed only there."
+		return "This provider comes from the subscribed provider list, so only its publishers can change it."
 	case errors.Is(err, data.ErrConflict):
 		return "Someone changed this provider while you were editing it. Close the card and open it again to see their changes."
 	case errors.Is(err, data.ErrNotFound):

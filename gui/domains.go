@@ -26,7 +26,6 @@ type domainsView struct {
 	edit    *widget.Button
 	delete  *widget.Button
 	status  *widget.Label
-	banner  *widget.Label
 	content fyne.CanvasObject
 
 	selected string // domain of the selected row
@@ -76,8 +75,7 @@ func newDomainsView(u *UI) *domainsView {
 	v.table.SetColumnWidth(0, 320)
 	v.table.SetColumnWidth(1, 320)
 	toolbar := container.NewBorder(nil, nil, container.NewHBox(v.add, v.edit, v.delete), nil, v.filter)
-	v.banner = newBanner()
-	v.content = container.NewBorder(container.NewVBox(v.banner, toolbar), v.status, nil, nil, v.table)
+	v.content = container.NewBorder(toolbar, v.status, nil, nil, v.table)
 	v.updateButtons()
 	return v
 }
@@ -94,7 +92,6 @@ func (v *domainsView) load() {
 			return
 		}
 		v.all = list
-		v.ui.updateBanner(v.banner)
 		v.applyFilter()
 	})
 }
@@ -126,15 +123,13 @@ func (v *domainsView) applyFilter() {
 }
 
 func (v *domainsView) updateButtons() {
-	manage := v.ui.canManage()
-	setEnabled(v.add, manage)
-	setEnabled(v.edit, manage && v.selected != "")
-	setEnabled(v.delete, manage && v.selected != "")
+	setEnabled(v.edit, v.selected != "")
+	setEnabled(v.delete, v.selected != "")
 }
 
 func (v *domainsView) editSelected() {
 	for _, e := range v.view {
-		if e.Domain == v.selected && v.ui.canManage() {
+		if e.Domain == v.selected {
 			v.showEditor(e)
 		}
 	}

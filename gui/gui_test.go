@@ -174,40 +174,6 @@ func TestSecurityChangeMovesStandardPortOnly(t *testing.T) {
 	}
 }
 
-func TestUserWithoutOperationCannotChangeAnything(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "m.db")
-	admin := openStore(t, path, "admin")
-	p := data.NewProvider()
-	p.Name, p.IMAP.Host, p.SMTP.Host = "Office", "imap.office.test", "smtp.office.test"
-	if err := admin.Save(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	guest := openStore(t, path, "guest")
-	u := newTestUI(t, guest)
-	if !u.providers.banner.Visible() || !strings.Contains(u.providers.banner.Text, "Ask admin") || !u.domains.banner.Visible() {
-		t.Errorf("banner = %q", u.providers.banner.Text)
-	}
-	if !u.providers.add.Disabled() || !u.domains.add.Disabled() {
-		t.Error("Add is enabled for a user without the operation")
-	}
-	u.providers.table.Select(widgetCell(0, colName))
-	if !u.providers.delete.Disabled() || !u.providers.copy.Disabled() || u.providers.open.Disabled() {
-		t.Error("a read-only user should be able to open, but not copy or delete")
-	}
-	got, _ := guest.Get(context.Background(), p.ID)
-	c := u.openCard(got)
-	if !c.name.Disabled() || !c.imap.host.Disabled() || c.save.Visible() {
-		t.Error("the card is editable for a user without the operation")
-	}
-	c.name.SetText("Changed")
-	c.submit()
-	u.jobs.Wait()
-	again, _ := guest.Get(context.Background(), p.ID)
-	if again.Name != "Office" || again.Version != p.Version {
-		t.Errorf("provider changed to %q v%d", again.Name, again.Version)
-	}
-}
-
 func TestBadLogoIsRefusedAndOldOneKept(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, filepath.Join(dir, "m.db"), "ann")
@@ -414,41 +380,6 @@ func confirmIn(t *testing.T, win fyne.Window) {
 	t.Fatal("no dialog with a confirming button is shown")
 }
 
-func TestSubscribedProviderListIsShownAndReadOnly(t *testing.T) {
-	dir := t.TempDir()
-	s := openStore(t, filepath.Join(dir, "m.db"), "ann")
-	list := filepath.Join(dir, "shared")
-	os.Mkdir(list, 0o700)
-	os.WriteFile(filepath.Join(list, "example.test.xml"), []byte(exampleClientConfig), 0o600)
-	u := newTestUI(t, s)
-
-	u.settings.source.SetText(list)
-	test.Tap(u.settings.subscribe)
-	u.jobs.Wait()
-	if !strings.Contains(u.settings.status.Text, "Following "+list) || !strings.Contains(u.settings.status.Text, "Last refreshed") {
-		t.Errorf("settings status = %q", u.settings.status.Text)
-	}
-	if n := u.providers.rows.len(); n != 1 {
-		t.Fatalf("grid rows = %d", n)
-	}
-	p := u.providers.rows.at(0)
-	if b := u.providers.banner; !b.Visible() || !strings.Contains(b.Text, "All providers come from the shared provider list at "+list) {
-		t.Errorf("banner = %q", b.Text)
-	}
-	full, _ := s.Get(context.Background(), p.ID)
-	c := u.openCard(full)
-	if !c.readOnly || !c.name.Disabled() || c.save.Visible() {
-		t.Error("a provider from the shared list is editable")
-	}
-
-	os.WriteFile(filepath.Join(list, "example.test.xml"), []byte("<clientConfig"), 0o600)
-	test.Tap(u.settings.refresh)
-	u.jobs.Wait()
-	if !strings.Contains(u.settings.status.Text, "failed") || u.providers.rows.len() != 1 {
-		t.Errorf("after a broken refresh: status %q, rows %d (the last good copy must stay)", u.settings.status.Text, u.providers.rows.len())
-	}
-}
-
 // act runs f as the UI goroutine would: the test driver's fyne.Do does not wait for the test's
 // own actions, so background results are held back until f is done.
 func act(u *UI, f func()) {
@@ -484,44 +415,6 @@ func TestSavingOverAnotherWindowsChangeSaysSoAndKeepsTheirs(t *testing.T) {
 	now, _ := mine.Get(context.Background(), p.ID)
 	if now.Name != "Office" || now.IMAP.Host != "imap.theirs.test" {
 		t.Errorf("stored %q %q: the other window's change must stay", now.Name, now.IMAP.Host)
-	}
-}
-
-func TestGrantingAndRevokingTheOperation(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "m.db")
-	admin := openStore(t, path, "admin")
-	openStore(t, path, "bea") // bea has started Mailroom once
-	u := newTestUI(t, admin)
-	check := func(user string) *widget.Check {
-		for _, row := range u.perms.list.Objects[1:] {
-			cells := row.(*fyne.Container).Objects
-			if strings.HasPrefix(cells[0].(*widget.Label).Text, user) {
-				return cells[1].(*widget.Check)
-			}
-		}
-		t.Fatalf("no row for %s", user)
-		return nil
-	}
-	act(u, func() { test.Tap(check("bea")) })
-	u.jobs.Wait()
-	if !admin.Can(data.OpManageProviders) || !check("bea").Checked {
-		t.Fatal("granting did not show")
-	}
-	users, _ := admin.Users(context.Background())
-	for _, us := range users {
-		if us.Name == "bea" && !us.Granted[data.OpManageProviders] {
-			t.Error("bea was not granted the operation")
-		}
-	}
-	act(u, func() { test.Tap(check("bea")) }) // revoke again
-	u.jobs.Wait()
-	act(u, func() { test.Tap(check("admin")) }) // the last holder
-	u.jobs.Wait()
-	if msg := dialogText(t, u.win); !strings.Contains(msg, "At least one person must keep") {
-		t.Errorf("dialog = %q", msg)
-	}
-	if !check("admin").Checked || !admin.Can(data.OpManageProviders) {
-		t.Error("the last holder lost the operation")
 	}
 }
 

@@ -107,12 +107,10 @@ func (v *mailView) welcomePage() *fyne.Container {
 	add.Importance = widget.HighImportance
 	buttons := container.NewHBox(add)
 	v.firstSteps = buttons
-	if v.ui.canManage() {
-		buttons.Add(widget.NewButtonWithIcon("Set up email providers", theme.StorageIcon(), func() { v.ui.showProviders() }))
-		imp := widget.NewButtonWithIcon("Import providers…", theme.DownloadIcon(), nil)
-		imp.OnTapped = func() { v.ui.providers.showImportMenu(imp) }
-		buttons.Add(imp)
-	}
+	buttons.Add(widget.NewButtonWithIcon("Set up email providers", theme.StorageIcon(), func() { v.ui.showProviders() }))
+	imp := widget.NewButtonWithIcon("Import providers…", theme.DownloadIcon(), nil)
+	imp.OnTapped = func() { v.ui.providers.showImportMenu(imp) }
+	buttons.Add(imp)
 	page := container.NewStack(canvasBackground(), container.NewCenter(container.NewGridWrap(fyne.NewSize(560, 170),
 		container.NewVBox(title, text, container.NewCenter(buttons)))))
 	page.Hide()

@@ -267,8 +267,7 @@ func (w *mailboxWindow) discover(ctx context.Context, address string) {
 			data.DisplayDomain(found.Domain), sourceTitle(found), p.IMAP.Address(), p.IMAP.Security.Title(),
 			p.SMTP.Address(), p.SMTP.Security.Title()))
 		w.useFound.Show()
-		w.addFound.Hidden = !w.ui.canManage()
-		w.addFound.Refresh()
+		w.addFound.Show()
 	})
 }
 

@@ -61,7 +61,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: !u.canManage() || p.ManagedBy != "", errs: fieldErrors{}}
+	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher, errs: fieldErrors{}}
 	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
 	title := "New email provider"
 	if p.ID != 0 {
@@ -123,10 +123,7 @@ func (c *providerCard) build() {
 	)
 	var top fyne.CanvasObject
 	if c.readOnly {
-		why := "You can look at this provider but not change it: changing email providers needs the “Manage email providers” operation."
-		if c.orig.ManagedBy != "" {
-			why = "This provider comes from the subscribed provider list (" + c.orig.ManagedBy + "), so it can be changed only there."
-		}
+		why := "This provider comes from the subscribed provider list (" + c.orig.ManagedBy + "), so only its publishers can change it."
 		l := widget.NewLabel(why)
 		l.Wrapping = fyne.TextWrapWord
 		l.Importance = widget.WarningImportance

@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -130,15 +129,18 @@ func (v *providersView) logo(p *data.Provider) fyne.Resource {
 // load reads the providers from the store and shows them, keeping filter and selection.
 func (v *providersView) load() {
 	var list []*data.Provider
+	var publisher bool
 	v.ui.background(func(ctx context.Context) error {
 		var err error
 		list, err = v.ui.store.List(ctx)
+		publisher = v.ui.store.IsListPublisher(ctx)
 		return err
 	}, func(err error) {
 		if err != nil {
 			showError(v.ui.win, "Email providers", v.ui.explain("read the providers", err))
 			return
 		}
+		v.ui.isListPublisher = publisher
 		v.show(list)
 	})
 }
@@ -152,7 +154,6 @@ func (v *providersView) show(list []*data.Provider) {
 	}
 	v.rows.filter(v.filter.Text)
 	v.logos.reset()
-	v.ui.updateBanner(v.banner)
 	v.noteShared(list)
 	v.refresh()
 }
@@ -197,13 +198,10 @@ func (v *providersView) selectRow(row int) {
 }
 
 func (v *providersView) updateButtons() {
-	manage := v.ui.canManage()
-	setEnabled(v.add, manage)
 	setEnabled(v.open, v.selected != 0)
-	setEnabled(v.copy, manage && v.selected != 0)
+	setEnabled(v.copy, v.selected != 0)
 	p := v.rows.at(v.rows.rowOf(v.selected))
-	setEnabled(v.delete, manage && p != nil && p.ManagedBy == "")
-	setEnabled(v.importBtn, manage)
+	setEnabled(v.delete, p != nil && (p.ManagedBy == "" || v.ui.isListPublisher))
 	setEnabled(v.exportBtn, len(v.rows.all) > 0)
 }
 
@@ -216,7 +214,7 @@ func setEnabled(w fyne.Disableable, on bool) {
 }
 
 // noteShared says, above the grid, which providers come from the shared list and so open
-// read-only; the banner of a user without the operation says more and stays.
+// read-only, or, for one of the list's publishers, that changes to them go out with a publish.
 func (v *providersView) noteShared(list []*data.Provider) {
 	shared, source := 0, ""
 	for _, p := range list {
@@ -224,55 +222,30 @@ func (v *providersView) noteShared(list []*data.Provider) {
 			shared, source = shared+1, p.ManagedBy
 		}
 	}
-	if shared == 0 || !v.ui.canManage() {
+	if shared == 0 {
+		v.banner.Hide()
 		return
 	}
 	what := fmt.Sprintf("%s of %d come", plural(shared, "provider"), len(list))
 	if shared == len(list) {
 		what = "All providers come"
 	}
-	v.banner.SetText(what + " from the shared provider list at " + source + " and can be changed only there (Settings).")
+	how := " and can be changed only by its publishers (Settings)."
+	if v.ui.isListPublisher {
+		how = ". You are one of its publishers: your changes reach colleagues when you publish the list (Settings)."
+	}
+	v.banner.SetText(what + " from the shared provider list at " + source + how)
 	v.banner.Importance = widget.MediumImportance
 	v.banner.Show()
 }
 
-// newBanner makes the line that tells a user without the operation why everything is read-only.
+// newBanner makes the line above the grid that says where shared providers come from.
 func newBanner() *widget.Label {
 	l := widget.NewLabel("")
 	l.Wrapping = fyne.TextWrapWord
 	l.Importance = widget.WarningImportance
 	l.Hide()
 	return l
-}
-
-// updateBanner shows or hides b by whether the user may manage providers.
-func (u *UI) updateBanner(b *widget.Label) {
-	b.Importance = widget.WarningImportance
-	if u.canManage() {
-		b.Hide()
-		return
-	}
-	b.SetText("You can look at email providers and domains but not change them: that needs the “Manage email providers” operation." +
-		holdersHint(u))
-	b.Show()
-}
-
-// holdersHint names who can grant the operation, as a sentence starting with a space.
-func holdersHint(u *UI) string {
-	users, err := u.store.Users(context.Background())
-	if err != nil {
-		return ""
-	}
-	var names []string
-	for _, us := range users {
-		if us.Granted[data.OpManageProviders] {
-			names = append(names, us.Name)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return " Ask " + strings.Join(names, " or ") + " to grant it."
 }
 
 func (v *providersView) emptyState() fyne.CanvasObject {
@@ -285,12 +258,7 @@ func (v *providersView) emptyState() fyne.CanvasObject {
 	importFirst.OnTapped = func() { v.showImportMenu(importFirst) }
 	buttons := container.NewHBox(addFirst, importFirst)
 	box := container.NewVBox(title, text, container.NewCenter(buttons))
-	if v.ui.canManage() {
-		text.SetText("Email providers hold the server settings that people's mailboxes use. Add the providers your people use, with their domains, so that typing an address finds its settings.")
-	} else {
-		text.SetText("Someone who may manage email providers has to add them first." + holdersHint(v.ui))
-		buttons.Hide()
-	}
+	text.SetText("Email providers hold the server settings that people's mailboxes use. Add the providers your people use, with their domains, so that typing an address finds its settings.")
 	return container.NewCenter(container.NewGridWrap(fyne.NewSize(480, 180), box))
 }
 

@@ -12,7 +12,7 @@ import (
 type DiscoveredSaver interface {
 	ProviderImporter
 	// SetDomain gives domain to provider providerID ("" old to add). It fails with a
-	// *data.ValidationError when another provider has it, data.ErrPermission or data.ErrManaged.
+	// *data.ValidationError when another provider has it, or data.ErrManaged.
 	SetDomain(ctx context.Context, old, domain string, providerID int64) error
 }
 
@@ -20,8 +20,7 @@ type DiscoveredSaver interface {
 // address of that domain finds them there: the domain is added to the provider already
 // imported under the same clientConfig id, else a new provider with the settings and that one
 // domain is saved (its name made unique). Settings found in the list itself are returned as
-// they are. It returns the stored provider, and fails as the store's Save or SetDomain do
-// (data.ErrPermission for a user who may not manage providers).
+// they are. It returns the stored provider, and fails as the store's Save or SetDomain do.
 func AddDiscovered(ctx context.Context, store DiscoveredSaver, d *Discovery) (*data.Provider, error) {
 	if d.Source == SourceDomains {
 		return d.Provider, nil
@@ -55,8 +54,6 @@ func AddDiscovered(ctx context.Context, store DiscoveredSaver, d *Discovery) (*d
 func AddDiscoveredMessage(err error) string {
 	var ve *data.ValidationError
 	switch {
-	case errors.Is(err, data.ErrPermission):
-		return "You may not add providers: ask someone who holds 'Manage email providers'. The settings can still be used for this mailbox."
 	case errors.Is(err, data.ErrManaged):
 		return "That provider comes from the subscribed provider list; ask its administrator to add the domain."
 	case errors.As(err, &ve):

@@ -2,6 +2,8 @@ package mailclient
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 type ExportResult struct {
 	Provider string
 	Path     string   // the file written; "" when Err is set
+	SHA256   string   // the SHA-256 of the file written, in hex
 	Err      error    // why no file was written
 	Warnings []string // what the file cannot say
 }
@@ -36,11 +39,10 @@ func (r *ExportReport) Failed() int {
 }
 
 // ExportProviders writes each provider as a clientConfig 1.1 file in dir (created when
-// missing), named after its emailProvider id, replacing a file of that name, and an IndexFile
-// naming the files written, so that the folder can be published as a provider list (see
-// RefreshSubscription). A provider that
-// cannot be written (see MarshalClientConfig) is reported and the others still are. progress,
-// when not nil, is called after each provider. It fails, with the report so far, when ctx is
+// missing), named after its emailProvider id, replacing a file of that name (PublishProviders
+// adds the signed index that makes the folder a provider list). A provider that cannot be
+// written (see MarshalClientConfig) is reported and the others still are. progress, when not
+// nil, is called after each provider. It fails, with the report so far, when ctx is
 // cancelled or dir cannot be written.
 func ExportProviders(ctx context.Context, providers []*data.Provider, dir string, progress func(done, total int)) (*ExportReport, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -62,29 +64,20 @@ func ExportProviders(ctx context.Context, providers []*data.Provider, dir string
 				report.Files = append(report.Files, res)
 				return report, fmt.Errorf("export %s: %w", p.Name, err)
 			}
-			res.Path = path
+			res.Path, res.SHA256 = path, sha256Hex(b)
 		}
 		report.Files = append(report.Files, res)
 		if progress != nil {
 			progress(i+1, len(providers))
 		}
 	}
-	if err := writeIndex(dir, report); err != nil {
-		return report, fmt.Errorf("export providers: %w", err)
-	}
 	return report, nil
 }
 
-// writeIndex writes the IndexFile of an export: one file name per line.
-func writeIndex(dir string, report *ExportReport) error {
-	var b strings.Builder
-	b.WriteString("# clientConfig files of this provider list, written by Mailroom\n")
-	for _, f := range report.Files {
-		if f.Path != "" {
-			b.WriteString(filepath.Base(f.Path) + "\n")
-		}
-	}
-	return writeFileAtomic(filepath.Join(dir, IndexFile), []byte(b.String()))
+// sha256Hex returns the SHA-256 of b in hex.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func exportWarnings(p *data.Provider) []string {

@@ -32,7 +32,7 @@ type providerView interface {
 	// NameTaken reports whether a provider other than id is called name, ignoring case and spaces.
 	NameTaken(ctx context.Context, name string, id int64) (bool, error)
 	// Save validates and writes p in one transaction. It fails with a *data.ValidationError
-	// (a taken name or domain among them), data.ErrPermission, data.ErrManaged, data.ErrConflict
+	// (a taken name or domain among them), data.ErrManaged, data.ErrConflict
 	// or data.ErrNotFound.
 	Save(ctx context.Context, p *data.Provider) error
 }
@@ -105,7 +105,7 @@ func (f ImportResult) Line() string {
 // A provider is matched by its emailProvider id, never by name; a name held by another
 // provider gets the id added. progress, when not nil, is called after each file.
 // It returns the report so far and an error when the import cannot go on: ctx was cancelled,
-// the store refused with data.ErrPermission, or the store failed; ProblemMessage words it.
+// or the store failed; ProblemMessage words it.
 func ImportProviders(ctx context.Context, store ProviderImporter, paths []string, progress func(done, total int)) (*ImportReport, error) {
 	report := &ImportReport{Files: collectFiles(paths)}
 	total := len(report.Files)
@@ -397,8 +397,6 @@ func sameCard(p, q *data.Provider) bool {
 // ProblemMessage returns one plain sentence for an error that stopped an import or export.
 func ProblemMessage(err error) string {
 	switch {
-	case errors.Is(err, data.ErrPermission):
-		return "You may not change email providers: ask someone who holds 'Manage email providers'."
 	case errors.Is(err, context.Canceled):
 		return "Cancelled. The files handled before stay as they are."
 	}

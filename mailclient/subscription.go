@@ -1,31 +1,27 @@
 package mailclient
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"mailroom/data"
 )
 
-// IndexFile is the file of a published provider list that names its clientConfig files, one
-// per line, relative to itself. ExportProviders writes it; a subscription to an https URL
-// points at it.
+// IndexFile is the file of a published provider list that names its clientConfig files
+// (beside it) with their SHA-256, and its publishers; SignatureFile signs it. PublishProviders
+// writes both; a subscription to an https URL points at it.
 const IndexFile = "index.txt"
 
 // Limits on a provider list.
 const (
-	MaxIndexSize = 64 << 10 // bytes of index.txt
-	MaxListFiles = 2000     // clientConfig files in one list
+	MaxIndexSize = 512 << 10 // bytes of index.txt
+	MaxListFiles = 2000      // clientConfig files in one list
 )
 
 // SubscriptionInterval is how often RunSubscription refreshes the list.
@@ -46,8 +42,11 @@ var (
 type SubscriptionStore interface {
 	// Subscription returns the list followed; an error wrapping data.ErrNotFound when none.
 	Subscription(ctx context.Context) (*data.Subscription, error)
-	// ApplySubscription makes source's providers exactly list in one transaction, or changes nothing.
-	ApplySubscription(ctx context.Context, source string, list []*data.Provider) (*data.SubscriptionChanges, error)
+	// ListPublishers returns the publishers whose signature is trusted now.
+	ListPublishers(ctx context.Context) ([]data.Publisher, error)
+	// ApplySubscription makes source's providers exactly list in one transaction, or changes
+	// nothing: data.ErrNotTrusted or data.ErrReplayed when signed does not qualify.
+	ApplySubscription(ctx context.Context, source string, signed *data.SignedCopy, list []*data.Provider) (*data.SubscriptionChanges, error)
 	// RecordRefreshFailure notes why a refresh of source failed, keeping the providers.
 	RecordRefreshFailure(ctx context.Context, source, reason string) error
 }
@@ -57,18 +56,25 @@ type RefreshReport struct {
 	Source     string
 	Changes    *data.SubscriptionChanges // nil when the refresh failed
 	Files      int                       // clientConfig files read
-	Ignored    []string                  // files of a folder that are not XML
+	Ignored    []string                  // files of a folder that the index does not name
+	Sequence   int64                     // the number of the copy read; 0 when it could not be checked
+	SignedBy   string                    // the name of the publisher who signed it
 	Warnings   []string                  // "file: what it could not carry over"
 	LastGoodAt time.Time                 // when the list was last applied; zero when never
 }
 
 // RefreshSubscription reads the whole subscribed list (client is used for an https source;
 // nil means http.DefaultClient's settings, TLS verification on) and applies it in one
-// transaction. Any unreadable or invalid file, an empty list, or a clash with a provider of
+// transaction. The copy is accepted only when its index is signed by a publisher trusted now,
+// its number is above the last accepted one (or it is that copy again), and every file it
+// names matches its SHA-256; its publishers are trusted from then on. Files the index does
+// not name are ignored. A missing or bad signature, another signer, an older copy, a changed,
+// missing, unreadable, oversized or invalid file, an empty list, or a clash with a provider of
 // this database refuses the whole refresh: the providers stay as the last good refresh left
 // them, and the reason and time are recorded. It returns the report (LastGoodAt says how old
-// the copy in use is) and an error wrapping ErrNotSubscribed, one of the list errors, a
-// *data.ValidationError or ctx's error; RefreshMessage words it.
+// the copy in use is) and an error wrapping ErrNotSubscribed, one of the list errors,
+// data.ErrNotTrusted, data.ErrReplayed, a *data.ValidationError or ctx's error;
+// RefreshMessage words it.
 func RefreshSubscription(ctx context.Context, store SubscriptionStore, client *http.Client) (*RefreshReport, error) {
 	sub, err := store.Subscription(ctx)
 	if errors.Is(err, data.ErrNotFound) {
@@ -78,9 +84,14 @@ func RefreshSubscription(ctx context.Context, store SubscriptionStore, client *h
 		return nil, fmt.Errorf("refresh: %w", err)
 	}
 	report := &RefreshReport{Source: sub.Source, LastGoodAt: sub.LastGoodAt}
-	list, err := readList(ctx, client, sub.Source, report)
+	var signed *SignedList
+	var list []*data.Provider
+	trusted, err := store.ListPublishers(ctx)
 	if err == nil {
-		report.Changes, err = store.ApplySubscription(ctx, sub.Source, list)
+		signed, list, err = readList(ctx, client, sub.Source, trusted, report)
+	}
+	if err == nil {
+		report.Changes, err = store.ApplySubscription(ctx, sub.Source, signed.signedCopy(), list)
 	}
 	if err != nil {
 		report.Changes = nil
@@ -119,136 +130,6 @@ func RunSubscription(ctx context.Context, store SubscriptionStore, client *http.
 	}
 }
 
-// readList reads every clientConfig of the list at source and returns their providers keyed
-// as an import keys them.
-func readList(ctx context.Context, client *http.Client, source string, report *RefreshReport) ([]*data.Provider, error) {
-	var configs []namedConfig
-	var err error
-	if data.IsURLSource(source) {
-		configs, err = readURLList(ctx, client, source)
-	} else {
-		configs, err = readFolderList(source, report)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(configs) == 0 {
-		return nil, ErrEmptyList
-	}
-	report.Files = len(configs)
-	return keyConfigs(configs, report), nil
-}
-
-type namedConfig struct {
-	name string
-	cc   *ClientConfig
-}
-
-// keyConfigs gives each provider its external id: the emailProvider id, or for a second file
-// under one id "id/first-domain", as ImportProviders does.
-func keyConfigs(configs []namedConfig, report *RefreshReport) []*data.Provider {
-	used := map[string]bool{}
-	out := make([]*data.Provider, 0, len(configs))
-	for _, c := range configs {
-		p := c.cc.Provider
-		p.ExternalID = c.cc.ProviderID
-		if used[p.ExternalID] && len(p.Domains) > 0 {
-			p.ExternalID += "/" + p.Domains[0]
-		}
-		used[p.ExternalID] = true
-		for _, w := range c.cc.Warnings {
-			report.Warnings = append(report.Warnings, c.name+": "+w)
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// readFolderList reads the folder's *.xml files (not its subfolders); other files are noted
-// as ignored. A file that cannot be read or used fails the whole list.
-func readFolderList(dir string, report *RefreshReport) ([]namedConfig, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read folder %s: %w", dir, err)
-	}
-	var out []namedConfig
-	for _, e := range entries {
-		switch {
-		case e.IsDir() || e.Name() == IndexFile || strings.HasPrefix(e.Name(), "."):
-			continue
-		case !strings.EqualFold(filepath.Ext(e.Name()), ".xml"):
-			report.Ignored = append(report.Ignored, e.Name())
-			continue
-		}
-		if len(out) == MaxListFiles {
-			return nil, fmt.Errorf("%w: more than %d files", ErrBadListFile, MaxListFiles)
-		}
-		cc, err := ReadClientConfigFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadListFile, e.Name(), err)
-		}
-		out = append(out, namedConfig{e.Name(), cc})
-	}
-	return out, nil
-}
-
-// readURLList fetches the index at indexURL and every file it names, each on the index's host.
-func readURLList(ctx context.Context, client *http.Client, indexURL string) ([]namedConfig, error) {
-	base, err := url.Parse(indexURL)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
-	}
-	ictx, cancel := context.WithTimeout(ctx, listFetchTimeout)
-	b, err := fetch(ictx, client, indexURL, MaxIndexSize)
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
-	}
-	names, err := parseIndex(b)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]namedConfig, 0, len(names))
-	for _, name := range names {
-		u, err := listFileURL(base, name)
-		if err != nil {
-			return nil, err
-		}
-		fctx, cancel := context.WithTimeout(ctx, listFetchTimeout)
-		cc, err := fetchClientConfig(fctx, client, u, "")
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadListFile, name, err)
-		}
-		out = append(out, namedConfig{name, cc})
-	}
-	return out, nil
-}
-
-// parseIndex returns the file names of an index: one per line; blank lines and lines
-// starting with # are skipped.
-func parseIndex(b []byte) ([]string, error) {
-	if looksLikeHTML(b) || bytes.IndexByte(b, 0) >= 0 {
-		return nil, fmt.Errorf("%w: it looks like a web page or a binary file", ErrBadIndex)
-	}
-	var names []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if len(names) == MaxListFiles {
-			return nil, fmt.Errorf("%w: more than %d files", ErrBadIndex, MaxListFiles)
-		}
-		names = append(names, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadIndex, err)
-	}
-	return names, nil
-}
-
 // listFileURL resolves name against the index's URL; the file must stay on the same https host.
 func listFileURL(base *url.URL, name string) (string, error) {
 	ref, err := url.Parse(name)
@@ -267,17 +148,32 @@ func listFileURL(base *url.URL, name string) (string, error) {
 func RefreshMessage(err error) string {
 	var ve *data.ValidationError
 	var ue *url.Error
+	var big *FileTooLargeError
 	switch {
 	case errors.Is(err, ErrNotSubscribed):
 		return "This Mailroom does not subscribe to a provider list."
 	case errors.Is(err, context.Canceled):
 		return "The refresh was cancelled; the providers stay as they were."
+	case errors.Is(err, ErrNoListKey):
+		return "Mailroom has no publisher key to check this provider list with: subscribe again with the key your publisher gives you. The last good copy is kept."
+	case errors.Is(err, ErrNoSignature):
+		return "The provider list is not signed (index.txt.minisig is missing), so none of it was applied; ask its publisher to publish it again. The last good copy is kept."
+	case errors.Is(err, data.ErrNotTrusted):
+		return "The provider list is signed by a key that is not one of its publishers (or no longer is), so none of it was applied. The last good copy is kept."
+	case errors.Is(err, ErrBadSignature):
+		return "The provider list's signature does not match its index: it was changed after it was signed, or damaged, so none of it was applied. The last good copy is kept."
+	case errors.Is(err, data.ErrReplayed):
+		return "The provider list found is older than the copy in use (a replayed or restored copy), so it was not applied. The last good copy is kept."
+	case errors.Is(err, ErrFileChanged):
+		return fmt.Sprintf("A file of the provider list was changed after it was published, so none of it was applied: %v. The last good copy is kept.", unwrapFirst(err))
+	case errors.As(err, &big):
+		return fmt.Sprintf("The provider list's %s is larger than Mailroom reads (%d bytes at most), so none of it was applied. The last good copy is kept.", big.Name, big.Limit)
 	case errors.Is(err, ErrEmptyList):
 		return "The provider list is empty (is the share mounted?); the last good copy is kept."
 	case errors.Is(err, ErrBadListFile):
 		return fmt.Sprintf("The provider list has a file Mailroom cannot use, so none of it was applied: %v. The last good copy is kept.", unwrapFirst(err))
 	case errors.Is(err, ErrBadIndex), errors.Is(err, ErrNotClientConfig):
-		return "The provider list's index.txt is not a list of file names; check the address. The last good copy is kept."
+		return "The provider list's index.txt is not a Mailroom provider list; check the address. The last good copy is kept."
 	case errors.As(err, &ve):
 		return fmt.Sprintf("The provider list clashes with a provider of this computer: %v. Change or delete that provider; the last good copy is kept.", ve)
 	case errors.Is(err, fs.ErrNotExist):
