@@ -37,7 +37,7 @@ func TestComposeAttachmentErrorsBesideTheField(t *testing.T) {
 	if !(regularFiles{}).Matches(storage.NewFileURI(file)) {
 		t.Errorf("the file dialog does not offer a file")
 	}
-	w := u.compose(data.Composition{To: "bob@example.test", Subject: "report"}, 0)
+	w := openCompose(t, u, data.Composition{To: "bob@example.test", Subject: "report"})
 	act(u, func() { w.addAttachment(fifo) })
 	if l := w.errs[mailclient.FieldAttachments]; !l.Visible() || !strings.Contains(l.Text, "“pipe” is a folder, a pipe or a device") {
 		t.Errorf("beside the attachments: %q", l.Text)

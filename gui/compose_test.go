@@ -65,7 +65,7 @@ func pinServer(t *testing.T, s *data.Store, srv testenv.Servers, addr string) {
 func TestComposeRefusesBadRecipientsAndKeepsTheDraft(t *testing.T) {
 	srv := testenv.Load(t)
 	u, s := senderUI(t, srv)
-	w := u.compose(data.Composition{}, 0)
+	w := openCompose(t, u, data.Composition{})
 	act(u, func() { w.cc.SetText("Carol <carol@example.test>, carol@") })
 	u.jobs.Wait()
 	if l := w.errs["cc"]; !l.Visible() || !strings.Contains(l.Text, "“carol@”") || strings.Contains(l.Text, "Carol <") {
@@ -99,7 +99,7 @@ func TestComposeRefusesBadRecipientsAndKeepsTheDraft(t *testing.T) {
 func TestComposeSendsThroughPostfixAndAsksAboutAnEmptySubject(t *testing.T) {
 	srv := testenv.Load(t)
 	u, s := senderUI(t, srv)
-	w := u.compose(data.Composition{}, 0)
+	w := openCompose(t, u, data.Composition{})
 	if w.from.Selected != "Ann Example <ann@example.test>" {
 		t.Errorf("From = %q, want the default mailbox", w.from.Selected)
 	}

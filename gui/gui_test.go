@@ -382,6 +382,18 @@ func confirmIn(t *testing.T, win fyne.Window) {
 
 // act runs f as the UI goroutine would: the test driver's fyne.Do does not wait for the test's
 // own actions, so background results are held back until f is done.
+// openCompose opens a compose window the way the UI does, and stops its draft timer when the
+// test ends, so that a pending autosave never runs into the next test.
+func openCompose(t *testing.T, u *UI, c data.Composition) *composeWindow {
+	var w *composeWindow
+	act(u, func() { w = u.compose(c, 0) })
+	t.Cleanup(func() {
+		w.stopTimer()
+		u.jobs.Wait()
+	})
+	return w
+}
+
 func act(u *UI, f func()) {
 	u.applyMu.Lock()
 	defer u.applyMu.Unlock()

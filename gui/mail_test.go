@@ -19,8 +19,7 @@ func TestMailSyncsOpensAndRepliesAgainstDovecot(t *testing.T) {
 	srv := testenv.Load(t)
 	u, s := senderUI(t, srv)
 	subject := "Journey " + time.Now().Format("150405.000")
-	var w *composeWindow
-	act(u, func() { w = u.compose(data.Composition{}, 0) }) // the watcher may be applying a sync meanwhile
+	w := openCompose(t, u, data.Composition{}) // inside act: the watcher may be applying a sync meanwhile
 	act(u, func() {
 		w.to.SetText("ann@example.test")
 		w.subject.SetText(subject)
@@ -136,8 +135,7 @@ func TestNewMailArrivesThroughIdle(t *testing.T) {
 		u.mail.watchInboxes()
 	})
 	subject := "Idle " + time.Now().Format("150405.000")
-	var w *composeWindow
-	act(u, func() { w = u.compose(data.Composition{}, 0) }) // the watcher may be applying a sync meanwhile
+	w := openCompose(t, u, data.Composition{}) // inside act: the watcher may be applying a sync meanwhile
 	act(u, func() {
 		w.to.SetText("ann@example.test")
 		w.subject.SetText(subject)
