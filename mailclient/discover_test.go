@@ -159,18 +159,21 @@ func TestDiscoverFromTheDomainsList(t *testing.T) {
 func TestDiscoverPriority(t *testing.T) {
 	autoconfig := "autoconfig.example.test" + pathAutoconfig
 	ispdb := "ispdb.test/v1.1/example.test"
+	// Generous against a loaded machine (TLS under -race): what is tested is the order in
+	// which sources win, not how fast they answer.
+	const timeout = 4 * time.Second
 	tests := []struct {
 		name       string
 		autoconfig http.HandlerFunc
 		source     string
-		max        time.Duration // how long Discover may take
+		max        time.Duration // when set, Discover must not have waited for the timeout
 	}{
 		{"a slow higher source that succeeds in time wins",
-			serve(configBody("example.test", "example.test", "imap.autoconfig.test"), 300*time.Millisecond), SourceAutoconfig, 900 * time.Millisecond},
+			serve(configBody("example.test", "example.test", "imap.autoconfig.test"), 300*time.Millisecond), SourceAutoconfig, 0},
 		{"a higher source that fails lets the next win",
-			func(w http.ResponseWriter, r *http.Request) { http.Error(w, "broken", http.StatusInternalServerError) }, SourceISPDB, 900 * time.Millisecond},
+			func(w http.ResponseWriter, r *http.Request) { http.Error(w, "broken", http.StatusInternalServerError) }, SourceISPDB, timeout},
 		{"a higher source that times out lets the next win",
-			serve(configBody("example.test", "example.test", "imap.autoconfig.test"), 5*time.Second), SourceISPDB, 1500 * time.Millisecond},
+			serve(configBody("example.test", "example.test", "imap.autoconfig.test"), time.Minute), SourceISPDB, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,12 +181,12 @@ func TestDiscoverPriority(t *testing.T) {
 			ds.handle(autoconfig, tt.autoconfig)
 			ds.handle(ispdb, serve(configBody("example.test", "example.test", "imap.ispdb.test"), 0))
 			start := time.Now()
-			got, err := ds.discoverer(600*time.Millisecond).Discover(context.Background(), "ann@example.test", nil)
+			got, err := ds.discoverer(timeout).Discover(context.Background(), "ann@example.test", nil)
 			if err != nil || got.Source != tt.source {
 				t.Fatalf("Discover = %+v, %v; want source %s", got, err, tt.source)
 			}
-			if took := time.Since(start); took > tt.max {
-				t.Errorf("took %v, want at most %v", took, tt.max)
+			if took := time.Since(start); tt.max > 0 && took >= tt.max {
+				t.Errorf("took %v: it waited for the timeout of the source that had failed", took)
 			}
 		})
 	}
@@ -222,14 +225,14 @@ func TestDiscoverRefusesBadAnswers(t *testing.T) {
 				}
 			}
 		}, ErrConfigTooLarge},
-		{"too slow", serve(body, 3*time.Second), context.DeadlineExceeded},
+		{"too slow", serve(body, time.Minute), context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ds := newDiscoveryServer(t)
 			ds.handle(route, tt.handler)
 			ds.handle("elsewhere.test/config.xml", serve(body, 0))
-			_, err := ds.discoverer(500*time.Millisecond).Discover(context.Background(), "ann@example.test", nil)
+			_, err := ds.discoverer(3*time.Second).Discover(context.Background(), "ann@example.test", nil)
 			var de *DiscoveryError
 			if !errors.As(err, &de) || !errors.Is(err, ErrNothingFound) {
 				t.Fatalf("Discover: %v, want a DiscoveryError", err)
