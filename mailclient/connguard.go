@@ -81,8 +81,8 @@ func (e *ServerFaultError) sentence() string {
 		return fmt.Sprintf("The mail server sent a message of %s, more than the size it had given for it, "+
 			"so Mailroom closed the connection. %s", byteSize(e.Size), broken)
 	case FaultSlow:
-		return fmt.Sprintf("The mail server sent only %d bytes in %s, far too slowly to go on, so Mailroom gave up. "+
-			"It may be overloaded or misbehaving; try again later.", e.Size, seconds(e.After))
+		return fmt.Sprintf("The mail server sent only %s in %s, far too slowly to go on, so Mailroom gave up. "+
+			"It may be overloaded or misbehaving; try again later.", byteSize(e.Size), seconds(e.After))
 	}
 	return fmt.Sprintf("The mail server kept one command running for more than %s, so Mailroom gave up. "+
 		"It may be overloaded or misbehaving; try again later.", minutes(e.After))
@@ -91,6 +91,8 @@ func (e *ServerFaultError) sentence() string {
 // byteSize writes n as people read sizes: 300 bytes, 256 KB, 100 MB.
 func byteSize(n int64) string {
 	switch {
+	case n == 1:
+		return "1 byte"
 	case n < 1<<10:
 		return fmt.Sprintf("%d bytes", n)
 	case n < 1<<20:
