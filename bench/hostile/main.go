@@ -20,6 +20,8 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -81,7 +83,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "hostile: %s %s: %v\n", st.mode, st.cmd, err)
 			os.Exit(1)
 		}
-		ok := r.rssMB <= goalRSS && !r.killed && r.longest <= goalText && r.told != ""
+		ok := r.rssMB <= goalRSS && !r.killed && r.longest <= goalText && r.told != "" && r.inForce()
 		mark := "ok"
 		if !ok {
 			mark, failed = "MISSED", true
@@ -89,8 +91,8 @@ func main() {
 		fmt.Printf("%-17s %-13s %6d MB %8.1fs %5d %8d B %8d  %s [%s]\n", st.mode, st.cmd, r.rssMB, r.took.Seconds(), r.exit,
 			r.longest, r.folders, r.told, mark)
 	}
-	fmt.Printf("goal: peak RSS <= %d MB, every command ends by itself (none killed at %s or above %d MB) with a sentence, "+
-		"no stored text field over %d bytes\n", goalRSS, *limit, maxRSS>>20, goalText)
+	fmt.Printf("goal: peak RSS <= %d MB, every command ends by itself (none killed at %s or above %d MB) with a sentence "+
+		"(a timeout it names is the time it took), no stored text field over %d bytes\n", goalRSS, *limit, maxRSS>>20, goalText)
 	if failed {
 		os.Exit(1)
 	}
@@ -205,6 +207,17 @@ func watchRSS(pid int, kill func()) watch {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// inForce reports whether a command that says it gave up after N seconds did so in about
+// that time (with a few seconds for starting and slack), not some multiple of it.
+func (r *result) inForce() bool {
+	m := regexp.MustCompile(`within (\d+) seconds`).FindStringSubmatch(r.told)
+	if m == nil {
+		return true
+	}
+	n, _ := strconv.Atoi(m[1])
+	return r.took <= time.Duration(n)*time.Second*3/2+5*time.Second
 }
 
 // setUp creates a database with the mailbox on srv, its certificate pinned and its password
