@@ -23,5 +23,5 @@ deps:
 
 # Benchmarks: go test -bench plus the scripts under bench/, each printed as a ratio to its baseline.
 bench: deps
-	@bash .ci/install-deps.sh xvfb xdotool
+	@bash .ci/install-deps.sh xvfb xdotool time
 	bash bench/run.sh

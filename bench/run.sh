@@ -24,3 +24,4 @@ ratio "$OUT/data.txt" BenchmarkResolveProviderCold BenchmarkResolveBaselineRawLo
 bash bench/startup.sh
 bash bench/send.sh
 bash bench/sync.sh
+bash bench/hostile.sh

@@ -221,6 +221,7 @@ type stepper struct {
 	emit    func(Step)
 	timeout time.Duration
 	conn    *deadlineConn // once connected
+	guard   *wireGuard    // once the IMAP client reads through it
 }
 
 // run reports a step titled title, runs fn and reports its outcome; a failure is classified
@@ -244,8 +245,8 @@ func (r *stepper) classify(title string, err error) error {
 		return nil
 	case r.ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", strings.ToLower(title), r.ctx.Err())
-	case r.conn != nil && r.conn.timedOut():
-		return &TimeoutError{Op: title, After: r.timeout, Err: err}
+	case r.conn != nil && (r.conn.timedOut() || r.conn.fault.Load() != nil):
+		return r.conn.why(title, err)
 	}
 	return err
 }

@@ -38,7 +38,7 @@ func testIMAP(ctx context.Context, s Settings, password string, emit func(Step))
 		return err
 	}
 	err = r.run(StepFolders, "List folders", func(st *Step) error {
-		list, err := c.List("", "*", nil).Collect()
+		list, err := listFolders(c, nil)
 		if err != nil {
 			return imapError("LIST", err)
 		}
@@ -65,12 +65,14 @@ func (r *stepper) imapSession(trust *Trust, e Endpoint, conn net.Conn, opts *ima
 		if err != nil {
 			return nil, err
 		}
-		c := imapclient.New(tc, &o)
+		r.guard = newWireGuard(tc, r.conn)
+		c := imapclient.New(r.guard, &o)
 		return c, r.imapGreeting(c)
 	case data.SecurityStartTLS:
-		return r.imapStartTLS(trust, e, conn, o)
+		return r.imapStartTLS(trust, e, o)
 	}
-	c := imapclient.New(conn, &o)
+	r.guard = newWireGuard(conn, r.conn)
+	c := imapclient.New(r.guard, &o)
 	return c, r.imapGreeting(c)
 }
 
@@ -87,7 +89,7 @@ func (r *stepper) imapGreeting(c *imapclient.Client) error {
 // imapStartTLS reads the greeting, asks for STARTTLS and does the handshake. A server that
 // refuses STARTTLS gets nothing more: the password is never sent over a plain connection
 // that was meant to be encrypted.
-func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn, o imapclient.Options) (*imapclient.Client, error) {
+func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, o imapclient.Options) (*imapclient.Client, error) {
 	var c *imapclient.Client
 	var seen handshake
 	err := r.run(StepStartTLS, "Switch to encryption (STARTTLS)", func(st *Step) error {
@@ -95,8 +97,7 @@ func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn, o imapcl
 		if err != nil {
 			return err
 		}
-		o.TLSConfig = cfg
-		c, err = imapclient.NewStartTLS(conn, &o)
+		r.guard, err = startTLS(r.ctx, r.conn, cfg)
 		var ie *imap.Error
 		switch {
 		case errors.As(err, &ie):
@@ -104,6 +105,7 @@ func (r *stepper) imapStartTLS(trust *Trust, e Endpoint, conn net.Conn, o imapcl
 		case err != nil:
 			return fmt.Errorf("imap STARTTLS: %w", tlsOrProtocol(err))
 		}
+		c = imapclient.New(r.guard, &o)
 		st.Detail = "The server switched to TLS"
 		return nil
 	})

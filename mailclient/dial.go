@@ -23,6 +23,10 @@ type deadlineConn struct {
 	timeout atomic.Int64 // nanoseconds; an IDLE watcher lengthens it while it waits
 	expired atomic.Bool
 	lost    atomic.Bool // the server closed or reset the connection
+	// expiredAfter is the timeout in force when a deadline passed, for the message.
+	expiredAfter atomic.Int64
+	// fault is what the server did wrong when a wireGuard above closed the connection.
+	fault atomic.Pointer[ServerFaultError]
 }
 
 func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
@@ -33,24 +37,36 @@ func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
 
 func (c *deadlineConn) setTimeout(d time.Duration) { c.timeout.Store(int64(d)) }
 
+// currentTimeout returns the timeout in force.
+func (c *deadlineConn) currentTimeout() time.Duration { return time.Duration(c.timeout.Load()) }
+
 func (c *deadlineConn) Read(b []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(time.Duration(c.timeout.Load())))
+	if c.expired.Load() {
+		// Decoders try again after an error (go-imap four times before it gives up), and
+		// each try would wait the whole timeout again: once is the timeout.
+		return 0, os.ErrDeadlineExceeded
+	}
+	t := c.currentTimeout()
+	c.Conn.SetReadDeadline(time.Now().Add(t))
 	n, err := c.Conn.Read(b)
-	c.note(err)
+	c.note(err, t)
 	return n, err
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(time.Duration(c.timeout.Load())))
+	t := c.currentTimeout()
+	c.Conn.SetWriteDeadline(time.Now().Add(t))
 	n, err := c.Conn.Write(b)
-	c.note(err)
+	c.note(err, t)
 	return n, err
 }
 
-func (c *deadlineConn) note(err error) {
+func (c *deadlineConn) note(err error, timeout time.Duration) {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		c.expired.Store(true)
+		if c.expired.CompareAndSwap(false, true) {
+			c.expiredAfter.Store(int64(timeout))
+		}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		c.lost.Store(true)
 	}

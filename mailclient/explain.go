@@ -48,10 +48,16 @@ func explainCause(err error) string {
 		sz  *SizeError
 		re  *RecipientError
 		ve  *data.ValidationError
+		sf  *ServerFaultError
+		tf  *TooManyFoldersError
 	)
 	switch {
 	case errors.As(err, &ve):
 		return explainValidation(ve)
+	case errors.As(err, &sf):
+		return sf.sentence()
+	case errors.As(err, &tf):
+		return tf.sentence()
 	case errors.As(err, &ae):
 		return ae.sentence()
 	case errors.As(err, &sz):

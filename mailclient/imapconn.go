@@ -21,6 +21,7 @@ var ErrIMAPDisabled = errors.New("incoming mail (IMAP) is not enabled for this p
 type imapConn struct {
 	*imapclient.Client
 	conn    *deadlineConn
+	guard   *wireGuard
 	stop    func() bool
 	timeout time.Duration
 	caps    imap.CapSet // after login
@@ -48,7 +49,7 @@ func dialIMAP(ctx context.Context, s Settings, password string, handler *imapcli
 		if err != nil {
 			return err
 		}
-		ic.Client = c
+		ic.Client, ic.guard = c, r.guard
 		caps, err := r.imapCaps(c)
 		if err != nil {
 			return err
@@ -63,13 +64,11 @@ func dialIMAP(ctx context.Context, s Settings, password string, handler *imapcli
 	return ic, nil
 }
 
-// failed returns err of operation op as the connection explains it: a timeout when a read
-// or write hit its deadline, marked ErrConnectionLost when the server went away.
+// failed returns err of operation op as the connection explains it: the server's fault
+// when it overstepped, a timeout when a read or write hit its deadline, marked
+// ErrConnectionLost when the server went away.
 func (ic *imapConn) failed(op string, err error) error {
-	if err != nil && ic.conn != nil && ic.conn.timedOut() {
-		return &TimeoutError{Op: op, After: ic.timeout, Err: err}
-	}
-	return ic.conn.lostOr(err)
+	return ic.conn.why(op, err)
 }
 
 // close logs out (a courtesy, bounded by the connection's deadlines) and closes.

@@ -122,7 +122,7 @@ func syncSettings(ctx context.Context, store SyncStore, s Settings, password str
 	defer ic.close()
 	sy.ic = ic
 	sums, err := sy.run()
-	return sums, canceledOr(ctx, ic.conn.lostOr(err))
+	return sums, canceledOr(ctx, ic.failed("Sync", err))
 }
 
 // newSyncer returns a syncer without its connection, which is dialled with its handler.
@@ -183,7 +183,7 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	if sy.ic.has(imap.CapSpecialUse) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
 	}
-	list, err := sy.ic.List("", "*", opts).Collect()
+	list, err := listFolders(sy.ic.Client, opts)
 	if err != nil {
 		return nil, wrapIMAP("LIST", err)
 	}
@@ -483,26 +483,52 @@ func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
 var newMessageItems = &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, Envelope: true,
 	BodyStructure: &imap.FetchItemBodyStructure{Extended: true}}
 
+// maxBatchBytes bounds the text of one batch of rows: a batch whose messages carry large
+// header fields is stored in parts, so a few batches in memory stay a few megabytes.
+const maxBatchBytes = 8 << 20
+
+// fetchBatches fetches uids a batch per FETCH, translating each message as it arrives, and
+// hands the rows to writes; a batch is recorded as fetched up to its last UID once whole.
 func (sy *syncer) fetchBatches(uids []uint32, writes chan<- batch) error {
+	send := func(b batch) error {
+		select {
+		case writes <- b:
+			return nil
+		case <-sy.ctx.Done():
+			return sy.ctx.Err()
+		}
+	}
 	for chunk := range slices.Chunk(uids, sy.opt.Batch) {
 		var set imap.UIDSet
 		for _, u := range chunk {
 			set.AddNum(imap.UID(u))
 		}
-		bufs, err := sy.ic.Fetch(set, newMessageItems).Collect()
-		if err != nil {
-			return wrapIMAP("FETCH", err)
-		}
-		msgs := make([]*data.Message, 0, len(bufs))
-		for _, b := range bufs {
-			if b.UID != 0 {
-				msgs = append(msgs, messageOf(b))
+		cmd := sy.ic.Fetch(set, newMessageItems)
+		msgs, size := make([]*data.Message, 0, len(chunk)), 0
+		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+			b, err := msg.Collect()
+			if err != nil {
+				cmd.Close()
+				return wrapIMAP("FETCH", err)
+			}
+			if b.UID == 0 {
+				continue
+			}
+			m := messageOf(b)
+			msgs, size = append(msgs, m), size+rowSize(m)
+			if size > maxBatchBytes { // stored, but not yet recorded as fetched
+				if err := send(batch{msgs: msgs}); err != nil {
+					cmd.Close()
+					return err
+				}
+				msgs, size = make([]*data.Message, 0, len(chunk)), 0
 			}
 		}
-		select {
-		case writes <- batch{msgs: msgs, upTo: chunk[len(chunk)-1]}:
-		case <-sy.ctx.Done():
-			return sy.ctx.Err()
+		if err := cmd.Close(); err != nil {
+			return wrapIMAP("FETCH", err)
+		}
+		if err := send(batch{msgs: msgs, upTo: chunk[len(chunk)-1]}); err != nil {
+			return err
 		}
 	}
 	return nil

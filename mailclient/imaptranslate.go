@@ -3,6 +3,7 @@ package mailclient
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -38,7 +39,38 @@ func folderInfo(l *imap.ListData) data.FolderInfo {
 	return fi
 }
 
-// flagsOf translates IMAP flags; system flags are matched ignoring case, \Recent is dropped.
+// Limits on what one stored message holds, whatever the server sent: header fields are
+// kilobytes, and a list of recipients is read by people.
+const (
+	MaxHeaderField = 64 << 10 // bytes of a subject, name, address, recipient list or Message-ID
+	MaxAddresses   = 1000     // recipients (To and Cc) kept
+	maxKeywords    = 100      // keywords of one message kept
+	maxKeyword     = 200      // bytes of a keyword; a longer one is left out
+)
+
+// capText returns s cut to at most n bytes, at a character's boundary.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n // s[i] is the first byte cut off: when it continues a character, cut before that
+	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// rowSize is about how many bytes of text message m holds.
+func rowSize(m *data.Message) int {
+	n := len(m.Subject) + len(m.FromName) + len(m.FromAddr) + len(m.To) + len(m.MessageID) + 100
+	for _, k := range m.Flags.Keywords {
+		n += len(k) + 1
+	}
+	return n
+}
+
+// flagsOf translates IMAP flags; system flags are matched ignoring case, \Recent is dropped;
+// at most maxKeywords keywords are kept.
 func flagsOf(fl []imap.Flag) data.Flags {
 	var f data.Flags
 	for _, x := range fl {
@@ -55,7 +87,9 @@ func flagsOf(fl []imap.Flag) data.Flags {
 			f.Draft = true
 		case `\recent`:
 		default:
-			f.Keywords = append(f.Keywords, string(x))
+			if len(f.Keywords) < maxKeywords && len(x) <= maxKeyword {
+				f.Keywords = append(f.Keywords, string(x))
+			}
 		}
 	}
 	slices.Sort(f.Keywords)
@@ -63,17 +97,20 @@ func flagsOf(fl []imap.Flag) data.Flags {
 }
 
 // messageOf translates a fetched message's UID, FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE
-// and BODYSTRUCTURE into a stored message.
+// and BODYSTRUCTURE into a stored message, each text at most MaxHeaderField bytes and the
+// recipients at most MaxAddresses.
 func messageOf(b *imapclient.FetchMessageBuffer) *data.Message {
 	m := &data.Message{UID: uint32(b.UID), Date: b.InternalDate, Size: b.RFC822Size, Flags: flagsOf(b.Flags)}
 	if env := b.Envelope; env != nil {
-		m.Subject = cleanText(env.Subject)
+		m.Subject = capText(cleanText(env.Subject), MaxHeaderField)
 		m.SentDate = env.Date
 		if len(env.From) > 0 {
-			m.FromName, m.FromAddr = cleanText(env.From[0].Name), env.From[0].Addr()
+			m.FromName = capText(cleanText(env.From[0].Name), MaxHeaderField)
+			m.FromAddr = capText(cleanText(env.From[0].Addr()), MaxHeaderField)
 		}
-		m.To = addressList(append(slices.Clip(env.To), env.Cc...))
-		m.MessageID = env.MessageID
+		to := append(slices.Clip(env.To), env.Cc...)
+		m.To = capText(addressList(to[:min(len(to), MaxAddresses)]), MaxHeaderField)
+		m.MessageID = capText(cleanText(env.MessageID), MaxHeaderField)
 	}
 	if b.BodyStructure != nil {
 		m.HasAttachment = hasAttachment(b.BodyStructure)

@@ -84,12 +84,12 @@ func (a *Mail) withFolder(ctx context.Context, t *target, fn func(ic *imapConn) 
 	defer ic.close()
 	sel, err := ic.Select(t.folder.Name, nil).Wait()
 	if err != nil {
-		return canceledOr(ctx, wrapIMAP("SELECT", err))
+		return canceledOr(ctx, ic.failed("Select "+t.folder.Name, wrapIMAP("SELECT", err)))
 	}
 	if sel.UIDValidity != t.folder.UIDValidity {
 		return fmt.Errorf("%s: %w", t.folder.Name, ErrFolderChanged)
 	}
-	return canceledOr(ctx, ic.conn.lostOr(fn(ic)))
+	return canceledOr(ctx, ic.failed(t.folder.Name, fn(ic)))
 }
 
 // OpenMessage returns message id made readable. The first time, it fetches the body
@@ -122,6 +122,7 @@ func (a *Mail) fetchBody(ctx context.Context, t *target) (*Reading, error) {
 	var seenErr error
 	err := a.withFolder(ctx, t, func(ic *imapConn) error {
 		section := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: MaxBodySize}}
+		defer ic.guard.expectBody(t.msg.Size)()
 		bufs, err := ic.Fetch(imap.UIDSetNum(imap.UID(t.msg.UID)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 		if err != nil {
 			return wrapIMAP("FETCH BODY", err)

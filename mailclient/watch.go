@@ -177,7 +177,7 @@ func offersIdle(caps imap.CapSet) bool {
 }
 
 // run connects, syncs the Inbox, and alternates IDLE with syncs until something fails.
-func (w *watcher) run(secrets SecretStore) error {
+func (w *watcher) run(secrets SecretStore) (err error) {
 	s, password, err := mailboxSettings(w.ctx, w.store, secrets, w.m)
 	if err != nil {
 		return err
@@ -188,6 +188,7 @@ func (w *watcher) run(secrets SecretStore) error {
 		return err
 	}
 	defer ic.close()
+	defer func() { err = ic.failed("Watch the Inbox", err) }() // a server's fault, a timeout in force
 	w.sy.ic = ic
 	if !offersIdle(ic.caps) {
 		return fmt.Errorf("%s: %w", s.IMAP.address(), ErrNoIdle)
