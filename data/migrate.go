@@ -13,26 +13,39 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrations returns the embedded migration files in order; file NNNN_name.sql is version NNNN.
-func migrations() ([]string, error) {
+// migration is one embedded schema file; file NNNN_name.sql is version NNNN.
+type migration struct {
+	version int
+	name    string
+}
+
+// migrations returns the embedded migration files in order of their numbers. Numbers must
+// rise; a number may be missing while branches that hold it are merged (each change is given
+// its number up front), and the version recorded is always the file's own number.
+func migrations() ([]migration, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	for i, n := range names {
+	out := make([]migration, 0, len(names))
+	for _, n := range names {
 		v, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(n, "migrations/"), "_", 2)[0])
-		if err != nil || v != i+1 {
+		if err != nil || v < 1 || len(out) > 0 && v <= out[len(out)-1].version {
 			return nil, fmt.Errorf("migration %s is out of sequence", n)
 		}
+		out = append(out, migration{version: v, name: n})
 	}
-	return names, nil
+	return out, nil
 }
 
-// SchemaVersion is the schema version this Mailroom writes.
+// SchemaVersion is the schema version this Mailroom writes: its highest migration's number.
 func SchemaVersion() int {
-	names, _ := migrations()
-	return len(names)
+	ms, _ := migrations()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
 }
 
 // migrate applies every migration the database lacks, each in one transaction together with
@@ -44,7 +57,7 @@ func migrate(db *sql.DB) error {
 
 // migrateTo brings the database to version target (tests use it to build earlier versions).
 func migrateTo(db *sql.DB, target int) error {
-	names, err := migrations()
+	ms, err := migrations()
 	if err != nil {
 		return err
 	}
@@ -52,12 +65,14 @@ func migrateTo(db *sql.DB, target int) error {
 	if err != nil {
 		return err
 	}
-	if current > len(names) {
-		return fmt.Errorf("schema version %d, this Mailroom knows %d: %w", current, len(names), ErrNewerVersion)
+	if latest := SchemaVersion(); current > latest {
+		return fmt.Errorf("schema version %d, this Mailroom knows %d: %w", current, latest, ErrNewerVersion)
 	}
-	for v := current + 1; v <= target; v++ {
-		if err := migrateFile(db, v, names[v-1]); err != nil {
-			return err
+	for _, m := range ms {
+		if m.version > current && m.version <= target {
+			if err := migrateFile(db, m.version, m.name); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
