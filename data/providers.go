@@ -256,7 +256,9 @@ func scanProvider(sc scanner, extra ...any) (*Provider, error) {
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	p.OAuth.Scopes = strings.Fields(scopes)
+	if scopes != "" {
+		p.OAuth.Scopes = strings.Fields(scopes)
+	}
 	p.CreatedAt, p.UpdatedAt = parseStamp(created), parseStamp(updated)
 	p.ExternalID, p.ManagedBy = externalID.String, managedBy.String
 	return p, nil

@@ -242,6 +242,7 @@ type prepared struct {
 	out      *OutMessage
 	msg      *Message
 	size     int64
+	box      *data.Mailbox
 }
 
 // prepare reads what sending it needs and builds its message.
@@ -254,12 +255,9 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 	if err != nil {
 		return nil, fmt.Errorf("provider of %s: %w", mb.Address, err)
 	}
-	password, err := o.secrets.Get(ctx, mb.KeyringRef)
-	if errors.Is(err, data.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", mb.Address, ErrNoPassword)
-	}
+	password, err := mailboxSecret(ctx, o.secrets, p, mb)
 	if err != nil {
-		return nil, fmt.Errorf("read password of %s: %w", mb.Address, err)
+		return nil, err
 	}
 	out, err := CheckComposition(&it.Composition, true)
 	if err != nil {
@@ -278,7 +276,7 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 	if o.opts.Progress != nil {
 		s.Progress = func(sent, total int64) { o.opts.Progress(it.ID, sent, total) }
 	}
-	return &prepared{settings: s, password: password, out: out, msg: msg, size: size}, nil
+	return &prepared{settings: s, password: password, out: out, msg: msg, size: size, box: mb}, nil
 }
 
 // send sends a claimed message and records the outcome; it returns only the database's errors.
@@ -286,6 +284,7 @@ func (o *Outbox) send(ctx context.Context, it *data.OutboxItem) error {
 	p, err := o.prepare(ctx, it)
 	if err == nil {
 		err = Send(ctx, p.settings, p.password, p.out, p.msg, p.size)
+		forgetRefused(o.secrets, p.box, err)
 	}
 	bg := context.WithoutCancel(ctx)
 	var serr error
