@@ -84,6 +84,9 @@ func normalizeOAuth(v *ValidationError, p *Provider) {
 	}
 	if !p.SMTPAuth.valid() {
 		v.add(FieldSMTPAuth, "Choose how outgoing mail signs in")
+	} else if p.IMAPEnabled && p.SMTPEnabled && p.IMAPAuth != p.SMTPAuth {
+		// One mailbox keeps one secret in the keyring: a password or a refresh token.
+		v.add(FieldSMTPAuth, "Outgoing mail must sign in the same way as incoming mail")
 	}
 	o := &p.OAuth
 	o.Issuer = strings.TrimSpace(o.Issuer)

@@ -249,6 +249,12 @@ func applyConfig(ctx context.Context, store ProviderImporter, cc *ClientConfig) 
 		merged.IMAPEnabled, merged.IMAP = p.IMAPEnabled, p.IMAP
 		merged.SMTPEnabled, merged.SMTP = p.SMTPEnabled, p.SMTP
 		merged.LoginRule, merged.Domains = p.LoginRule, p.Domains
+		merged.IMAPAuth, merged.SMTPAuth = p.IMAPAuth, p.SMTPAuth
+		clientID := merged.OAuth.ClientID
+		merged.OAuth = p.OAuth
+		if merged.OAuth.ClientID == "" {
+			merged.OAuth.ClientID = clientID // the administrator's, which the file does not know
+		}
 		p = &merged
 	}
 	p.ExternalID = key
@@ -376,7 +382,21 @@ func withSuffix(name, suffix string) string {
 func sameCard(p, q *data.Provider) bool {
 	return p.Name == q.Name && p.ExternalID == q.ExternalID && p.LoginRule == q.LoginRule &&
 		p.IMAPEnabled == q.IMAPEnabled && p.IMAP == q.IMAP && p.SMTPEnabled == q.SMTPEnabled && p.SMTP == q.SMTP &&
-		slices.Equal(slices.Sorted(slices.Values(p.Domains)), slices.Sorted(slices.Values(q.Domains)))
+		slices.Equal(slices.Sorted(slices.Values(p.Domains)), slices.Sorted(slices.Values(q.Domains))) &&
+		sameSignIn(p, q)
+}
+
+// sameSignIn reports whether p and q sign in the same way with the same OAuth 2.0 fields.
+func sameSignIn(p, q *data.Provider) bool {
+	auth := func(a data.AuthMethod) data.AuthMethod {
+		if a == "" {
+			return data.AuthPassword
+		}
+		return a
+	}
+	return auth(p.IMAPAuth) == auth(q.IMAPAuth) && auth(p.SMTPAuth) == auth(q.SMTPAuth) &&
+		p.OAuth.Issuer == q.OAuth.Issuer && p.OAuth.AuthURL == q.OAuth.AuthURL && p.OAuth.TokenURL == q.OAuth.TokenURL &&
+		p.OAuth.ClientID == q.OAuth.ClientID && slices.Equal(p.OAuth.Scopes, q.OAuth.Scopes)
 }
 
 // ProblemMessage returns one plain sentence for an error that stopped an import or export.
