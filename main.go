@@ -54,6 +54,7 @@ func commands() []command {
 			{name: "list", summary: "print the providers [--json]", run: providersList},
 			{name: "import", summary: "add or update providers from clientConfig files or folders: PATH...", run: providersImport},
 			{name: "export", summary: "write providers as clientConfig files [--dir DIR] [NAME...]", run: providersExport},
+			{name: "oauth", summary: "set a provider up for OAuth 2.0 sign-in: NAME --client-id ID [--client-secret-stdin] [--auth-url URL] [--token-url URL] [--scope SCOPE]...", run: providersOAuth},
 			{name: "subscribe", summary: "follow a provider list: SOURCE (https://…/index.txt or a folder)", run: providersSubscribe},
 			{name: "unsubscribe", summary: "stop following the provider list", run: providersUnsubscribe},
 			{name: "refresh", summary: "refresh the subscribed provider list now", run: providersRefresh},
