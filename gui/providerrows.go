@@ -148,15 +148,30 @@ func cellText(p *data.Provider, col int) string {
 		}
 		return p.SMTP.Address() + " · " + securityShort(p.SMTP.Security) + " · " + strconv.Itoa(p.SMTPTimeout) + " s"
 	case colLogin:
-		switch p.LoginRule {
-		case data.LoginManual:
-			return "Entered manually"
-		case data.LoginLocalPart:
-			return "User name"
-		}
-		return "Email address"
+		return loginText(p) + signInText(p)
 	case colDomains:
 		return strconv.Itoa(len(p.Domains))
+	}
+	return ""
+}
+
+func loginText(p *data.Provider) string {
+	switch p.LoginRule {
+	case data.LoginManual:
+		return "Entered manually"
+	case data.LoginLocalPart:
+		return "User name"
+	}
+	return "Email address"
+}
+
+// signInText marks a provider that signs in through the browser, and one that cannot yet.
+func signInText(p *data.Provider) string {
+	switch {
+	case p.NeedsClientID():
+		return " · OAuth 2.0, needs a client ID"
+	case p.UsesOAuth():
+		return " · OAuth 2.0"
 	}
 	return ""
 }
