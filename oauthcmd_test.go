@@ -61,7 +61,7 @@ func TestOAuthCommands(t *testing.T) {
 	}
 	code, _, errOut = do("", "providers", "oauth", "Test servers", "--client-id", srv.OAuthClientID,
 		"--auth-url", srv.OAuthURL+"/authorize", "--token-url", "http://oauth.example.test/token", "--scope", "mail")
-	if code != 1 || !strings.Contains(errOut, "https://") {
+	if code != 1 || !strings.Contains(errOut, "must use https") {
 		t.Fatalf("a plain-http token endpoint: %d %q", code, errOut)
 	}
 	if p := testProviderOf(t, db); p.UsesOAuth() {

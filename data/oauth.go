@@ -171,7 +171,7 @@ func CheckOAuthURL(s string) error {
 		if IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("The address must start with https://: tokens travel only over encrypted connections")
+		return fmt.Errorf("The address must use https, because tokens travel only over encrypted connections")
 	}
 	return fmt.Errorf("The address must start with https://")
 }

@@ -61,7 +61,7 @@ func TestOAuthFieldsRefuseBadInput(t *testing.T) {
 		change      func(p *Provider)
 		field, says string
 	}{
-		{"plain http", func(p *Provider) { p.OAuth.TokenURL = "http://oauth2.example.net/token" }, FieldOAuthTokenURL, "https://"},
+		{"plain http", func(p *Provider) { p.OAuth.TokenURL = "http://oauth2.example.net/token" }, FieldOAuthTokenURL, "must use https"},
 		{"no auth URL", func(p *Provider) { p.OAuth.AuthURL = "" }, FieldOAuthAuthURL, "Enter the address"},
 		{"relative", func(p *Provider) { p.OAuth.AuthURL = "/auth" }, FieldOAuthAuthURL, "whole address"},
 		{"other scheme", func(p *Provider) { p.OAuth.AuthURL = "ftp://x.example/" }, FieldOAuthAuthURL, "https://"},

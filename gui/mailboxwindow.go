@@ -656,6 +656,7 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		}
 		w.dirty = false
 		w.ui.mailboxes.load()
+		w.ui.mail.load() // the new mailbox's folders, and its first sync
 		if w.onSaved != nil {
 			w.onSaved(m)
 		}

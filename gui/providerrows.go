@@ -148,7 +148,10 @@ func cellText(p *data.Provider, col int) string {
 		}
 		return p.SMTP.Address() + " · " + securityShort(p.SMTP.Security) + " · " + strconv.Itoa(p.SMTPTimeout) + " s"
 	case colLogin:
-		return loginText(p) + signInText(p)
+		if s := signInText(p); s != "" {
+			return s
+		}
+		return loginText(p)
 	case colDomains:
 		return strconv.Itoa(len(p.Domains))
 	}
@@ -165,13 +168,14 @@ func loginText(p *data.Provider) string {
 	return "Email address"
 }
 
-// signInText marks a provider that signs in through the browser, and one that cannot yet.
+// signInText is what the Login column says of a provider that signs in through the browser
+// (the login is then the address, typed in the browser), and of one that cannot yet.
 func signInText(p *data.Provider) string {
 	switch {
 	case p.NeedsClientID():
-		return " · OAuth 2.0, needs a client ID"
+		return "Needs a client ID"
 	case p.UsesOAuth():
-		return " · OAuth 2.0"
+		return "OAuth 2.0 (browser)"
 	}
 	return ""
 }

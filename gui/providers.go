@@ -60,7 +60,7 @@ func newProvidersView(u *UI) *providersView {
 	v.table.UpdateHeader = v.updateHeader
 	v.table.OnSelected = func(id widget.TableCellID) { v.selectRow(id.Row) }
 	v.table.onEnter = v.openSelected
-	for col, w := range []float32{44, 170, 210, 295, 115, 75} {
+	for col, w := range []float32{44, 170, 210, 255, 155, 75} {
 		v.table.SetColumnWidth(col, w)
 	}
 	v.table.SetRowHeight(0, 40)

@@ -44,7 +44,7 @@ func TestCardOAuthFieldsPresetsAndBadInput(t *testing.T) {
 	test.Tap(c.save)
 	u.jobs.Wait()
 	for field, want := range map[string]string{
-		data.FieldOAuthTokenURL: "https://", data.FieldOAuthScopes: "Enter the scopes",
+		data.FieldOAuthTokenURL: "must use https", data.FieldOAuthScopes: "Enter the scopes",
 		data.FieldOAuthClientID: "spaces", data.FieldSMTPAuth: "same way",
 	} {
 		if l := c.errs[field]; l == nil || !l.Visible() || !strings.Contains(l.Text, want) {
@@ -67,7 +67,7 @@ func TestCardOAuthFieldsPresetsAndBadInput(t *testing.T) {
 	if len(list) != 1 || !list[0].NeedsClientID() {
 		t.Fatalf("saved %+v", list)
 	}
-	if got := cellText(u.providers.rows.at(0), colLogin); !strings.Contains(got, "needs a client ID") {
+	if got := cellText(u.providers.rows.at(0), colLogin); got != "Needs a client ID" {
 		t.Errorf("grid login cell %q", got)
 	}
 }

@@ -28,6 +28,10 @@ type Credentials struct {
 
 	mu     sync.Mutex
 	tokens map[string]*oauth2.Token // keyring ref -> the access token in use
+	// refreshing is held while a refresh token is used: servers rotate refresh tokens, so two
+	// refreshes with the same one at once (a sync and the Inbox watcher) would have the second
+	// refused as if the sign-in had been revoked.
+	refreshing sync.Mutex
 }
 
 // NewCredentials returns Credentials over secrets; client, when not nil, is the HTTP client
@@ -60,11 +64,13 @@ func (c *Credentials) forget(ref string) {
 // replaces is saved in its place. It fails with ErrNoPassword (nothing saved), ErrNoClientID,
 // ErrSignInAgain (the refresh token was refused), ErrTokenEndpoint, or the keyring's errors.
 func (c *Credentials) AccessToken(ctx context.Context, p *data.Provider, m *data.Mailbox) (string, error) {
-	c.mu.Lock()
-	tok := c.tokens[m.KeyringRef]
-	c.mu.Unlock()
-	if tok != nil && time.Until(tok.Expiry) > refreshMargin {
-		return tok.AccessToken, nil
+	if at, ok := c.cached(m.KeyringRef); ok {
+		return at, nil
+	}
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
+	if at, ok := c.cached(m.KeyringRef); ok { // refreshed by another caller meanwhile
+		return at, nil
 	}
 	refresh, err := c.SecretStore.Get(ctx, m.KeyringRef)
 	if errors.Is(err, data.ErrNotFound) {
@@ -97,6 +103,17 @@ func (c *Credentials) AccessToken(ctx context.Context, p *data.Provider, m *data
 	c.tokens[m.KeyringRef] = fresh
 	c.mu.Unlock()
 	return fresh.AccessToken, nil
+}
+
+// cached returns the access token of ref when it is not about to expire.
+func (c *Credentials) cached(ref string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tok := c.tokens[ref]
+	if tok != nil && time.Until(tok.Expiry) > refreshMargin {
+		return tok.AccessToken, true
+	}
+	return "", false
 }
 
 // clientSecret returns the OAuth 2.0 client secret of provider p from the keyring; "" when

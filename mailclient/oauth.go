@@ -225,6 +225,7 @@ func (s *SignIn) serve(w http.ResponseWriter, r *http.Request) {
 		page(w, http.StatusConflict, "This sign-in is already finished", "Return to Mailroom.")
 		return
 	}
+	s.ln.Close() // no new connection from now on; this one is still answered
 	q := r.URL.Query()
 	var cb callback
 	switch {

@@ -250,6 +250,22 @@ func TestOAuthSignInSyncSendRefreshRevoke(t *testing.T) {
 	if again, _ := creds.AccessToken(ctx, p, m); again != at || refreshes(t, srv) != before {
 		t.Error("a valid access token was refreshed again instead of kept")
 	}
+	// Two users of the mailbox at once (a sync and the Inbox watcher) with no token in memory:
+	// one refresh, whose rotated refresh token the other does not reuse.
+	creds.forget(m.KeyringRef)
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = creds.AccessToken(ctx, p, m) })
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || got[i] != got[0] {
+			t.Fatalf("concurrent refreshes: %v; same token %v", errs[i], got[i] == got[0])
+		}
+	}
+	seen = append(seen, got[0])
 	cached := messageCount(t, store, m)
 	if cached == 0 {
 		t.Fatal("the sync cached no message")
@@ -262,9 +278,9 @@ func TestOAuthSignInSyncSendRefreshRevoke(t *testing.T) {
 	if !errors.Is(err, ErrSignInAgain) {
 		t.Fatalf("sync after revoke: %v, want ErrSignInAgain", err)
 	}
-	got, _ := store.Mailbox(ctx, m.ID)
-	if got.State != data.MailboxSignIn || !strings.HasPrefix(got.LastError, "Sign in again") {
-		t.Errorf("mailbox state %q %q", got.State, got.LastError)
+	box, _ := store.Mailbox(ctx, m.ID)
+	if box.State != data.MailboxSignIn || !strings.HasPrefix(box.LastError, "Sign in again") {
+		t.Errorf("mailbox state %q %q", box.State, box.LastError)
 	}
 	if n := messageCount(t, store, m); n != cached {
 		t.Errorf("the cache went from %d to %d messages", cached, n)
@@ -282,10 +298,10 @@ func TestOAuthSignInSyncSendRefreshRevoke(t *testing.T) {
 	}
 	b.landed()
 	seen = append(seen, tok2.AccessToken, tok2.RefreshToken)
-	if err := UpdateMailbox(ctx, store, creds, got, tok2.RefreshToken, nil); err != nil {
+	if err := UpdateMailbox(ctx, store, creds, box, tok2.RefreshToken, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := RetestMailbox(ctx, store, creds, got, nil); err != nil {
+	if err := RetestMailbox(ctx, store, creds, box, nil); err != nil {
 		t.Fatalf("retest after signing in again: %v", err)
 	}
 	outbox = NewOutbox(store, creds, OutboxOptions{Roots: trust.Roots, Log: log,
@@ -442,7 +458,7 @@ func TestOAuthSignInBadAnswers(t *testing.T) {
 		plain.OAuth.TokenURL = "http://oauth.example.test/token"
 		err := signInError(t, &plain, func(string) error { t.Error("the browser was opened"); return nil }, 0)
 		var ve *data.ValidationError
-		if !errors.As(err, &ve) || !strings.Contains(ve.For(data.FieldOAuthTokenURL), "https://") {
+		if !errors.As(err, &ve) || !strings.Contains(ve.For(data.FieldOAuthTokenURL), "must use https") {
 			t.Fatalf("err %v, want the token URL refused", err)
 		}
 	})
