@@ -290,6 +290,7 @@ type serverJSON struct {
 	Port           int    `json:"port"`
 	Security       string `json:"security"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty"`
+	Auth           string `json:"auth"` // "password" or "oauth2"
 }
 
 type providerJSON struct {
@@ -309,8 +310,10 @@ func providersJSON(list []*data.Provider) []providerJSON {
 	for _, p := range list {
 		out = append(out, providerJSON{
 			ID: p.ID, Name: p.Name,
-			IMAP:      serverJSON{Enabled: p.IMAPEnabled, Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
-			SMTP:      serverJSON{Enabled: p.SMTPEnabled, Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+			IMAP: serverJSON{Enabled: p.IMAPEnabled, Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security),
+				Auth: authName(p.IMAPAuth)},
+			SMTP: serverJSON{Enabled: p.SMTPEnabled, Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security),
+				TimeoutSeconds: p.SMTPTimeout, Auth: authName(p.SMTPAuth)},
 			LoginRule: string(p.LoginRule), Domains: displayDomains(p.Domains), HasLogo: p.Logo != nil,
 			UpdatedBy: p.UpdatedBy, UpdatedAt: p.UpdatedAt.Format("2006-01-02T15:04:05Z07:00"),
 		})

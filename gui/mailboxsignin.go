@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"net/url"
 
 	"fyne.io/fyne/v2"
@@ -165,7 +166,12 @@ func (w *mailboxWindow) startSignIn() {
 		s.button.Enable()
 		s.links.Hide()
 		s.address = ""
-		if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			s.status.Importance = widget.MediumImportance
+			s.status.SetText("Sign-in stopped; nothing was saved.")
+			return
+		case err != nil:
 			s.status.Importance = widget.DangerImportance
 			s.status.SetText(w.ui.explain("sign in", err))
 			return
