@@ -157,8 +157,14 @@ func StartSignIn(p *data.Provider, address, clientSecret string, client *http.Cl
 		return nil, err
 	}
 	s := &SignIn{cfg: cfg, verifier: oauth2.GenerateVerifier(), state: state, ln: ln, client: client, result: make(chan callback, 1)}
-	s.URL = cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(s.verifier), oauth2.AccessTypeOffline,
-		oauth2.SetAuthURLParam("login_hint", address))
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(s.verifier), oauth2.AccessTypeOffline,
+		oauth2.SetAuthURLParam("login_hint", address)}
+	if u, err := url.Parse(p.OAuth.AuthURL); err == nil && u.Hostname() == "accounts.google.com" {
+		// Google issues a refresh token only with consent: without this, signing in again
+		// after a revocation would come back with an access token alone.
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "consent"))
+	}
+	s.URL = cfg.AuthCodeURL(state, opts...)
 	return s, nil
 }
 
@@ -204,7 +210,8 @@ func (s *SignIn) Wait(ctx context.Context, timeout time.Duration) (*oauth2.Token
 		return nil, tokenError("exchange the sign-in code", err, ErrTokenEndpoint)
 	}
 	if tok.RefreshToken == "" {
-		return nil, fmt.Errorf("exchange the sign-in code: %w: no refresh token was issued", ErrTokenEndpoint)
+		return nil, fmt.Errorf("exchange the sign-in code: %w: %w", ErrTokenEndpoint,
+			&OAuthError{Code: "no refresh token", Description: "the token endpoint issued an access token only"})
 	}
 	return tok, nil
 }
