@@ -21,6 +21,7 @@
 #   silent server               127.0.0.1   MAILROOM_TEST_SILENT_ADDR  (accepts TCP, never speaks;
 #                               for timeout tests)
 #   OAuth 2.0 server (http)     127.0.0.1   MAILROOM_TEST_OAUTH_URL, client MAILROOM_TEST_OAUTH_CLIENT_ID
+#                  (https)      127.0.0.1   MAILROOM_TEST_OAUTH_HTTPS_URL (the same server, test CA)
 #                               (.ci/oauth-server.py; Dovecot checks tokens there, so IMAP and,
 #                               through Dovecot SASL, Postfix take XOAUTH2 and OAUTHBEARER)
 # Mail to @example.test goes to Dovecot via LMTP; everything else is discarded by Postfix.
@@ -263,8 +264,9 @@ EOF
 }
 
 start_oauth_server() {
-    local dir="$1" port="$2"
-    nohup "$PY" "$SCRIPT_DIR/oauth-server.py" "$port" mailroom-test >"$dir/oauth.log" 2>&1 </dev/null &
+    local dir="$1" port="$2" tlsport="$3"
+    nohup "$PY" "$SCRIPT_DIR/oauth-server.py" "$port" mailroom-test "$tlsport" "$dir/tls/server.pem" "$dir/tls/server.key" \
+        >"$dir/oauth.log" 2>&1 </dev/null &
     echo $! >"$dir/oauth.pid"
 }
 
@@ -399,6 +401,7 @@ def submission():
 def oauth():
     import urllib.request
     urllib.request.urlopen(env["MAILROOM_TEST_OAUTH_URL"] + "/health", timeout=5).read()
+    urllib.request.urlopen(env["MAILROOM_TEST_OAUTH_HTTPS_URL"] + "/health", timeout=5, context=ctx).read()
 pending = [imaps, imap_starttls, imap_plain, smtps, submission, oauth]
 deadline = time.time() + 30
 while pending:
@@ -470,8 +473,8 @@ cmd_start() {
     chmod 755 "$dir"
 
     local ports imaps imapst imapplain smtps sub silent
-    ports="$(free_ports 7)"
-    read -r imaps imapst imapplain smtps sub silent oauth <<<"$ports"
+    ports="$(free_ports 8)"
+    read -r imaps imapst imapplain smtps sub silent oauth oauths <<<"$ports"
 
     make_certs "$dir"
     mkdir -p "$dir/maildir"
@@ -494,6 +497,7 @@ MAILROOM_TEST_USERS=$USERS_SPEC
 MAILROOM_TEST_MAILDIR=$dir/maildir
 MAILROOM_TEST_OAUTH_URL=http://127.0.0.1:$oauth
 MAILROOM_TEST_OAUTH_CLIENT_ID=mailroom-test
+MAILROOM_TEST_OAUTH_HTTPS_URL=https://127.0.0.1:$oauths
 EOF
 
     # Dovecot keeps the starter's stdout open: always redirect.
@@ -507,7 +511,7 @@ EOF
         die "postfix failed to start"
     fi
     start_silent_server "$dir" "$silent"
-    start_oauth_server "$dir" "$oauth"
+    start_oauth_server "$dir" "$oauth" "$oauths"
 
     if ! wait_ready "$dir"; then
         tail -20 "$dir/dovecot/dovecot.log" "$dir/postfix.log" >&2 || true

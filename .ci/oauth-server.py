@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A small OAuth 2.0 authorization server for Mailroom's integration tests, on 127.0.0.1 only.
 
-    oauth-server.py PORT CLIENT_ID
+    oauth-server.py PORT CLIENT_ID [TLS_PORT CERT KEY]
+
+With TLS_PORT, the same endpoints are also served over https there (the test CA's certificate).
 
 Endpoints (RFC 6749 with PKCE S256 required, RFC 7009 revocation, RFC 7662 introspection):
   GET  /authorize   redirects at once to redirect_uri with a code for the login_hint user
@@ -17,7 +19,7 @@ Endpoints (RFC 6749 with PKCE S256 required, RFC 7009 revocation, RFC 7662 intro
   GET  /health
 Tokens are random and kept in memory only. Nothing is logged but method and path.
 """
-import base64, hashlib, json, secrets, sys, threading
+import base64, hashlib, json, secrets, ssl, sys, threading
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs, urlencode
 
@@ -162,4 +164,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(400, {"error": "unsupported_grant_type"})
 
 
+if len(sys.argv) > 5:
+    tls = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3])), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
 ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()

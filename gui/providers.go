@@ -349,7 +349,17 @@ func (v *providersView) deleteSelected() {
 
 // deleteProvider removes provider id and reloads the lists.
 func (u *UI) deleteProvider(id int64) {
-	u.background(func(ctx context.Context) error { return u.store.Delete(ctx, id) }, func(err error) {
+	u.background(func(ctx context.Context) error {
+		if err := u.store.Delete(ctx, id); err != nil {
+			return err
+		}
+		// Its OAuth 2.0 client secret, if it had one; a keyring that fails here only leaves
+		// an entry that no provider names.
+		if err := u.secrets.Delete(ctx, data.ClientSecretRef(id)); err != nil {
+			u.log.Warn("delete client secret", "provider", id, "err", err)
+		}
+		return nil
+	}, func(err error) {
 		if err != nil {
 			showError(u.win, "Delete provider", u.explain("delete the provider", err))
 		}

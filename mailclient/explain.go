@@ -2,6 +2,7 @@ package mailclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +102,11 @@ func explainCause(err error) string {
 		return "The server did not accept the sign-in token. Sign in again; if it keeps failing, the provider card's scopes may not include mail."
 	case errors.Is(err, ErrTokenEndpoint):
 		var oe *OAuthError
+		var cv *tls.CertificateVerificationError
+		if errors.As(err, &cv) {
+			return "The provider's sign-in server presented a certificate the system does not trust, so Mailroom sent it nothing. " +
+				"Check the provider card's endpoints."
+		}
 		if errors.As(err, &oe) {
 			return fmt.Sprintf("The provider's sign-in server refused the request (%s). Sign in again; if it keeps failing, "+
 				"check the provider card's client ID and endpoints.", oe.Code)

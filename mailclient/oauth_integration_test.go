@@ -550,3 +550,38 @@ func testMechanism(t *testing.T, srv testenv.Servers, trust *Trust, user, mech s
 		sc2.Close()
 	}
 }
+
+// TestOAuthOverHTTPSVerifiesTheCertificate: the token endpoint over https is used only when
+// its certificate verifies: with the system's roots (which lack the test CA) the code
+// exchange fails before anything is sent, with the test CA it succeeds.
+func TestOAuthOverHTTPSVerifiesTheCertificate(t *testing.T) {
+	srv, trust, user, _ := realServers(t)
+	p := oauthProvider(t, srv)
+	p.OAuth.AuthURL, p.OAuth.TokenURL = srv.OAuthHTTPSURL+"/authorize", srv.OAuthHTTPSURL+"/token"
+	tlsBrowser := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: trust.Roots}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	visit := func(u string) error {
+		resp, err := tlsBrowser.Get(u)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		_, _, err = get(resp.Header.Get("Location"))
+		return err
+	}
+	var wg sync.WaitGroup
+	open := func(u string) error { wg.Go(func() { visit(u) }); return nil }
+
+	_, err := NewCredentials(passwordsStore{}, nil).SignInMailbox(context.Background(), p, user, open, 0)
+	wg.Wait()
+	var ue *tls.CertificateVerificationError
+	if !errors.Is(err, ErrTokenEndpoint) || !errors.As(err, &ue) || !strings.Contains(Explain(err), "does not trust") {
+		t.Fatalf("with the system roots: %v, want a certificate the system does not trust", err)
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: trust.Roots}}}
+	tok, err := NewCredentials(passwordsStore{}, client).SignInMailbox(context.Background(), p, user, open, 0)
+	wg.Wait()
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("with the test CA: %v", err)
+	}
+}

@@ -60,6 +60,9 @@ type Servers struct {
 	OAuthURL string
 	// OAuthClientID is the only client ID the authorization server knows.
 	OAuthClientID string
+	// OAuthHTTPSURL is the same authorization server over https, with a certificate of the
+	// test CA (CAFile).
+	OAuthHTTPSURL string
 }
 
 // Load returns the test servers described by the MAILROOM_TEST_* environment variables.
@@ -102,6 +105,7 @@ func Load(t testing.TB) Servers {
 		Dir:              need("MAILROOM_TEST_DIR"),
 		OAuthURL:         need("MAILROOM_TEST_OAUTH_URL"),
 		OAuthClientID:    need("MAILROOM_TEST_OAUTH_CLIENT_ID"),
+		OAuthHTTPSURL:    need("MAILROOM_TEST_OAUTH_HTTPS_URL"),
 		Users:            map[string]string{},
 	}
 	for _, pair := range strings.Split(need("MAILROOM_TEST_USERS"), ",") {
