@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/oauth2"
 
 	"mailroom/data"
 	"mailroom/mailclient"
@@ -60,7 +59,7 @@ type signInPanel struct {
 	stop    *widget.Button
 	links   *fyne.Container
 	cancel  context.CancelFunc
-	token   *oauth2.Token // the sign-in of this window; nil until done
+	token   *mailclient.Tokens // the sign-in of this window; nil until done
 }
 
 func (w *mailboxWindow) buildSignIn() {
@@ -140,7 +139,7 @@ func (w *mailboxWindow) startSignIn() {
 	s.status.Importance = widget.MediumImportance
 	s.status.SetText("Waiting for your browser (up to 5 minutes)…")
 	creds := w.ui.creds
-	var tok *oauth2.Token
+	var tok *mailclient.Tokens
 	w.ui.background(func(context.Context) error {
 		defer cancel()
 		var err error

@@ -224,7 +224,7 @@ func StateOf(err error) (data.MailboxState, string) {
 // up to timeout (SignInTimeout when 0) for the browser to come back. It returns the tokens;
 // the caller tests the connection with the access token and saves the refresh token with the
 // mailbox (SaveNewMailbox). Errors are those of StartSignIn and SignIn.Wait, or open's.
-func (c *Credentials) SignInMailbox(ctx context.Context, p *data.Provider, address string, open func(url string) error, timeout time.Duration) (*oauth2.Token, error) {
+func (c *Credentials) SignInMailbox(ctx context.Context, p *data.Provider, address string, open func(url string) error, timeout time.Duration) (*Tokens, error) {
 	secret, err := clientSecret(ctx, c.SecretStore, p)
 	if err != nil {
 		return nil, err
@@ -242,15 +242,14 @@ func (c *Credentials) SignInMailbox(ctx context.Context, p *data.Provider, addre
 
 // Keep holds tok as the access token of ref, just obtained by a sign-in, so the first
 // connection after it needs no refresh.
-func (c *Credentials) Keep(ref string, tok *oauth2.Token) {
+func (c *Credentials) Keep(ref string, tok *Tokens) {
 	if tok == nil || tok.AccessToken == "" {
 		return
 	}
-	t := *tok
+	t := oauth2.Token{AccessToken: tok.AccessToken, Expiry: tok.Expiry} // the keyring has the refresh token
 	if t.Expiry.IsZero() {
 		t.Expiry = time.Now().Add(time.Hour)
 	}
-	t.RefreshToken = "" // the keyring has it
 	c.mu.Lock()
 	c.tokens[ref] = &t
 	c.mu.Unlock()

@@ -53,6 +53,15 @@ func (e *OAuthError) Error() string {
 	return fmt.Sprintf("oauth error %s: %s", e.Code, e.Description)
 }
 
+// Tokens are what a browser sign-in obtained: the access token for the mail servers, valid
+// until Expiry, and the refresh token that gets new ones, which the caller saves in the
+// keyring with the mailbox (SaveNewMailbox, UpdateMailbox).
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	Expiry       time.Time // zero when the token endpoint did not say
+}
+
 // SignInTimeout is how long a browser sign-in waits for the browser to come back.
 const SignInTimeout = 5 * time.Minute
 
@@ -180,7 +189,7 @@ func randomState() (string, error) {
 // listener, and exchanges the code for tokens. It fails with ErrSignInDenied, ErrSignInState,
 // ErrSignInTimeout (after timeout, or SignInTimeout when 0), ErrTokenEndpoint, ctx's error,
 // or, when the token endpoint refuses the code, ErrTokenEndpoint with an *OAuthError.
-func (s *SignIn) Wait(ctx context.Context, timeout time.Duration) (*oauth2.Token, error) {
+func (s *SignIn) Wait(ctx context.Context, timeout time.Duration) (*Tokens, error) {
 	if timeout <= 0 {
 		timeout = SignInTimeout
 	}
@@ -213,7 +222,7 @@ func (s *SignIn) Wait(ctx context.Context, timeout time.Duration) (*oauth2.Token
 		return nil, fmt.Errorf("exchange the sign-in code: %w: %w", ErrTokenEndpoint,
 			&OAuthError{Code: "no refresh token", Description: "the token endpoint issued an access token only"})
 	}
-	return tok, nil
+	return &Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry}, nil
 }
 
 // Close stops listening for the browser; a sign-in that is not waited for must be closed.
