@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -67,6 +68,19 @@ func (p *Provider) UsesOAuth() bool {
 // NeedsClientID reports whether p signs in with OAuth 2.0 but has no client ID yet, as a
 // provider imported from a clientConfig file has: an administrator must enter one.
 func (p *Provider) NeedsClientID() bool { return p.UsesOAuth() && p.OAuth.ClientID == "" }
+
+// SameSignIn reports whether p and q sign in the same way, with the same OAuth 2.0 fields.
+func SameSignIn(p, q *Provider) bool {
+	auth := func(a AuthMethod) AuthMethod {
+		if a == "" {
+			return AuthPassword
+		}
+		return a
+	}
+	return auth(p.IMAPAuth) == auth(q.IMAPAuth) && auth(p.SMTPAuth) == auth(q.SMTPAuth) &&
+		p.OAuth.Issuer == q.OAuth.Issuer && p.OAuth.AuthURL == q.OAuth.AuthURL && p.OAuth.TokenURL == q.OAuth.TokenURL &&
+		p.OAuth.ClientID == q.OAuth.ClientID && slices.Equal(p.OAuth.Scopes, q.OAuth.Scopes)
+}
 
 // ClientSecretRef returns the keyring entry name of the OAuth 2.0 client secret of provider id.
 func ClientSecretRef(id int64) string { return fmt.Sprintf("provider#%d#oauth-client-secret", id) }

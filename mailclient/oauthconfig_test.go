@@ -60,7 +60,7 @@ func TestImportOAuth2Provider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameSignIn(back.Provider, p) {
+	if !data.SameSignIn(back.Provider, p) {
 		t.Errorf("round trip: %+v, want %+v", back.Provider.OAuth, p.OAuth)
 	}
 }
@@ -98,5 +98,47 @@ func TestImportOAuth2WithoutElementKeepsPassword(t *testing.T) {
 	s := openStore(t, "ann")
 	if got := result(t, importOK(t, s, bad), "plainhttp.xml"); got.Status != ImportSkipped || !strings.Contains(ProblemMessage(got.Err)+got.Err.Error(), "https") {
 		t.Errorf("a plain-http token endpoint: %s %v", got.Status, got.Err)
+	}
+}
+
+// TestPublishedListCarriesTheClientID: an office's administrator enters the client ID and
+// publishes the list; a subscribed computer gets the provider ready to sign in, and a new
+// client ID on the list replaces the old one there.
+func TestPublishedListCarriesTheClientID(t *testing.T) {
+	ctx := context.Background()
+	admin := openStore(t, "ann")
+	importOK(t, admin, filepath.Join(ispdbDir(t), "googlemail.com.xml"))
+	p := byExternalID(t, admin, "googlemail.com")
+	p.OAuth.ClientID = "first.apps.googleusercontent.com"
+	if err := admin.Save(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	publish := func() {
+		t.Helper()
+		list, _ := admin.List(ctx)
+		if _, err := ExportProviders(ctx, list, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish()
+	office := openStore(t, "bob")
+	subscribe(t, office, dir)
+	if _, err := RefreshSubscription(ctx, office, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := byExternalID(t, office, "googlemail.com"); got.NeedsClientID() || got.OAuth.ClientID != p.OAuth.ClientID {
+		t.Fatalf("subscribed provider has client ID %q", got.OAuth.ClientID)
+	}
+	p.OAuth.ClientID = "second.apps.googleusercontent.com"
+	if err := admin.Save(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	publish()
+	if _, err := RefreshSubscription(ctx, office, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := byExternalID(t, office, "googlemail.com"); got.OAuth.ClientID != "second.apps.googleusercontent.com" {
+		t.Errorf("after the list changed: client ID %q", got.OAuth.ClientID)
 	}
 }

@@ -383,20 +383,7 @@ func sameCard(p, q *data.Provider) bool {
 	return p.Name == q.Name && p.ExternalID == q.ExternalID && p.LoginRule == q.LoginRule &&
 		p.IMAPEnabled == q.IMAPEnabled && p.IMAP == q.IMAP && p.SMTPEnabled == q.SMTPEnabled && p.SMTP == q.SMTP &&
 		slices.Equal(slices.Sorted(slices.Values(p.Domains)), slices.Sorted(slices.Values(q.Domains))) &&
-		sameSignIn(p, q)
-}
-
-// sameSignIn reports whether p and q sign in the same way with the same OAuth 2.0 fields.
-func sameSignIn(p, q *data.Provider) bool {
-	auth := func(a data.AuthMethod) data.AuthMethod {
-		if a == "" {
-			return data.AuthPassword
-		}
-		return a
-	}
-	return auth(p.IMAPAuth) == auth(q.IMAPAuth) && auth(p.SMTPAuth) == auth(q.SMTPAuth) &&
-		p.OAuth.Issuer == q.OAuth.Issuer && p.OAuth.AuthURL == q.OAuth.AuthURL && p.OAuth.TokenURL == q.OAuth.TokenURL &&
-		p.OAuth.ClientID == q.OAuth.ClientID && slices.Equal(p.OAuth.Scopes, q.OAuth.Scopes)
+		data.SameSignIn(p, q)
 }
 
 // ProblemMessage returns one plain sentence for an error that stopped an import or export.
