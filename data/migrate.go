@@ -13,39 +13,26 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema file; file NNNN_name.sql is version NNNN.
-type migration struct {
-	version int
-	name    string
-}
-
-// migrations returns the embedded migration files in order of their numbers. Numbers must
-// rise; a number may be missing while branches that hold it are merged (each change is given
-// its number up front), and the version recorded is always the file's own number.
-func migrations() ([]migration, error) {
+// migrations returns the embedded migration files in order; file NNNN_name.sql is version NNNN.
+func migrations() ([]string, error) {
 	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
-	out := make([]migration, 0, len(names))
-	for _, n := range names {
+	for i, n := range names {
 		v, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(n, "migrations/"), "_", 2)[0])
-		if err != nil || v < 1 || len(out) > 0 && v <= out[len(out)-1].version {
+		if err != nil || v != i+1 {
 			return nil, fmt.Errorf("migration %s is out of sequence", n)
 		}
-		out = append(out, migration{version: v, name: n})
 	}
-	return out, nil
+	return names, nil
 }
 
-// SchemaVersion is the schema version this Mailroom writes: its highest migration's number.
+// SchemaVersion is the schema version this Mailroom writes.
 func SchemaVersion() int {
-	ms, _ := migrations()
-	if len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
+	names, _ := migrations()
+	return len(names)
 }
 
 // migrate applies every migration the database lacks, each in one transaction together with
@@ -57,7 +44,7 @@ func migrate(db *sql.DB) error {
 
 // migrateTo brings the database to version target (tests use it to build earlier versions).
 func migrateTo(db *sql.DB, target int) error {
-	ms, err := migrations()
+	names, err := migrations()
 	if err != nil {
 		return err
 	}
@@ -65,14 +52,12 @@ func migrateTo(db *sql.DB, target int) error {
 	if err != nil {
 		return err
 	}
-	if latest := SchemaVersion(); current > latest {
-		return fmt.Errorf("schema version %d, this Mailroom knows %d: %w", current, latest, ErrNewerVersion)
+	if current > len(names) {
+		return fmt.Errorf("schema version %d, this Mailroom knows %d: %w", current, len(names), ErrNewerVersion)
 	}
-	for _, m := range ms {
-		if m.version > current && m.version <= target {
-			if err := migrateFile(db, m.version, m.name); err != nil {
-				return err
-			}
+	for v := current + 1; v <= target; v++ {
+		if err := migrateFile(db, v, names[v-1]); err != nil {
+			return err
 		}
 	}
 	return nil

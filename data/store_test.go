@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -131,9 +130,13 @@ func schemaVersions(t testing.TB, db *sql.DB) []int {
 func wantAllVersions(t testing.TB, db *sql.DB) {
 	t.Helper()
 	got := schemaVersions(t, db)
-	want := migrationVersions(t)
-	if !slices.Equal(got, want) {
-		t.Fatalf("schema_migrations holds %v, want %v", got, want)
+	if len(got) != SchemaVersion() {
+		t.Fatalf("schema_migrations holds %v, want 1..%d", got, SchemaVersion())
+	}
+	for i, v := range got {
+		if v != i+1 {
+			t.Fatalf("schema_migrations holds %v, want 1..%d", got, SchemaVersion())
+		}
 	}
 }
 
@@ -228,34 +231,20 @@ func TestMigrationsAreNumberedInSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(names) == 0 || SchemaVersion() != names[len(names)-1].version {
+	if len(names) == 0 || SchemaVersion() != len(names) {
 		t.Fatalf("migrations %v, SchemaVersion %d", names, SchemaVersion())
 	}
 }
 
-// migrationVersions returns the numbers of the embedded migrations, in order.
-func migrationVersions(t testing.TB) []int {
-	t.Helper()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for _, m := range ms {
-		out = append(out, m.version)
-	}
-	return out
-}
-
 func TestOpenMigratesFromEveryEarlierVersion(t *testing.T) {
-	for i, k := range append([]int{0}, migrationVersions(t)...)[:len(migrationVersions(t))] {
+	for k := 0; k < SchemaVersion(); k++ {
 		t.Run(fmt.Sprintf("from%d", k), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mailroom.db")
 			db := rawDB(t, path)
 			if err := migrateTo(db, k); err != nil {
 				t.Fatalf("migrateTo(%d): %v", k, err)
 			}
-			if got := versionsIfAny(t, db); len(got) != i {
+			if got := versionsIfAny(t, db); len(got) != k {
 				t.Fatalf("migrateTo(%d) left versions %v", k, got)
 			}
 			db.Close()
