@@ -27,6 +27,7 @@ type lookupServerJSON struct {
 	Host     string `json:"host"`
 	Port     int    `json:"port"`
 	Security string `json:"security"`
+	Auth     string `json:"auth"` // "password" or "oauth2"
 }
 
 type lookupSMTPJSON struct {
@@ -34,6 +35,7 @@ type lookupSMTPJSON struct {
 	Port           int    `json:"port"`
 	Security       string `json:"security"`
 	TimeoutSeconds int    `json:"timeout_seconds"`
+	Auth           string `json:"auth"` // "password" or "oauth2"
 }
 
 // newDiscoverer builds the discovery the CLI uses: the store's domains lookup, the network.
@@ -52,8 +54,8 @@ func runLookup(e *env, args []string, discoverer func(*data.Store, string) *mail
 	fs.SetOutput(e.stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
 	ispdb := fs.String("ispdb", mailclient.DefaultISPDBBase, "base URL of the ISP database")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "Usage: mailroom lookup ADDRESS [--json] [--ispdb URL]")
+	address, ok := parseWithAddress(e, fs, args, "mailroom lookup ADDRESS [--json] [--ispdb URL]")
+	if !ok {
 		return 2
 	}
 	s, ok := openStore(e)
@@ -65,7 +67,7 @@ func runLookup(e *env, args []string, discoverer func(*data.Store, string) *mail
 	defer stop()
 	ctx, cancel := context.WithTimeout(ictx, time.Minute)
 	defer cancel()
-	found, err := discoverer(s, *ispdb).Discover(ctx, fs.Arg(0), nil)
+	found, err := discoverer(s, *ispdb).Discover(ctx, address, nil)
 	if err != nil {
 		e.log.Info("lookup", "address", fs.Arg(0), "err", err)
 		fmt.Fprintf(e.stderr, "mailroom: %s\n", mailclient.DiscoveryMessage(err))
@@ -88,8 +90,9 @@ func lookupResult(d *mailclient.Discovery) lookupJSON {
 	p := d.Provider
 	return lookupJSON{
 		Address: d.Address, Provider: p.Name, Source: d.Source, Login: d.Login,
-		IMAP:    lookupServerJSON{Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
-		SMTP:    lookupSMTPJSON{Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+		IMAP: lookupServerJSON{Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security), Auth: authName(p.IMAPAuth)},
+		SMTP: lookupSMTPJSON{Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout,
+			Auth: authName(p.SMTPAuth)},
 		Warning: data.LookalikeWarning(d.Domain),
 	}
 }

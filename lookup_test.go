@@ -71,8 +71,8 @@ func TestLookupJSON(t *testing.T) {
 	}
 	want := map[string]any{
 		"address": "Ann@example.test", "provider": "Example Mail", "source": "ispdb", "login": "Ann",
-		"imap": map[string]any{"host": "imap.example.test", "port": 143.0, "security": "starttls"},
-		"smtp": map[string]any{"host": "smtp.example.test", "port": 465.0, "security": "ssl", "timeout_seconds": 40.0},
+		"imap": map[string]any{"host": "imap.example.test", "port": 143.0, "security": "starttls", "auth": "password"},
+		"smtp": map[string]any{"host": "smtp.example.test", "port": 465.0, "security": "ssl", "timeout_seconds": 40.0, "auth": "password"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("lookup --json =\n%v\nwant\n%v", got, want)

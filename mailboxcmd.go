@@ -18,7 +18,7 @@ import (
 // mailboxCommands are the "mailroom mailbox" commands.
 func mailboxCommands() []command {
 	return []command{
-		{name: "add", summary: "test and add a mailbox: ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin] [--trust-cert SHA256]...", run: mailboxAdd},
+		{name: "add", summary: "test and add a mailbox: ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin | --oauth] [--trust-cert SHA256]...", run: mailboxAdd},
 		{name: "list", summary: "print your mailboxes [--json]", run: mailboxList},
 		{name: "test", summary: "test the connection of a mailbox: ADDRESS", run: mailboxTest},
 		{name: "remove", summary: "remove a mailbox and its saved password: ADDRESS", run: mailboxRemove},
@@ -72,27 +72,35 @@ func withStore(e *env, fn func(ctx context.Context, s *data.Store) int) int {
 }
 
 func mailboxAdd(e *env, args []string) int {
-	const use = "mailroom mailbox add ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin] [--trust-cert SHA256]..."
+	const use = "mailroom mailbox add ADDRESS [--name NAME] [--provider NAME] [--login LOGIN] [--password-stdin | --oauth] [--trust-cert SHA256]..."
 	fs := flag.NewFlagSet("mailbox add", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	name := fs.String("name", "", "sender name shown to recipients")
 	providerName := fs.String("provider", "", "provider name; default: found by the address's domain")
 	login := fs.String("login", "", "login; default: by the provider's login rule")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	oauth := fs.Bool("oauth", false, "sign in through the browser (OAuth 2.0), for a provider set up for it")
 	var trust stringList
 	fs.Var(&trust, "trust-cert", "SHA-256 fingerprint of a server certificate to trust (may be repeated)")
 	address, ok := parseWithAddress(e, fs, args, use)
 	if !ok {
 		return 2
 	}
-	if !*pwStdin {
-		fmt.Fprintln(e.stderr, "mailroom: give the password on standard input with --password-stdin")
+	switch {
+	case *oauth && *pwStdin:
+		fmt.Fprintln(e.stderr, "mailroom: give either --oauth or --password-stdin, not both")
+		return 2
+	case !*pwStdin && !*oauth:
+		fmt.Fprintln(e.stderr, "mailroom: give the password on standard input with --password-stdin, or sign in with --oauth")
 		return 2
 	}
-	password, err := readPassword(e.stdin)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
-		return 2
+	var password string
+	var err error
+	if *pwStdin {
+		if password, err = readPassword(e.stdin); err != nil {
+			fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+			return 2
+		}
 	}
 	return withStore(e, func(ctx context.Context, s *data.Store) int {
 		m, p, code := newMailbox(ctx, e, s, address, *providerName, *login)
@@ -102,6 +110,16 @@ func mailboxAdd(e *env, args []string) int {
 		m.SenderName = *name
 		if err := m.Normalize(); err != nil {
 			fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
+			return 2
+		}
+		switch {
+		case *oauth && !p.UsesOAuth():
+			fmt.Fprintf(e.stderr, "mailroom: %s signs in with a password; give it with --password-stdin\n", p.Name)
+			return 2
+		case *oauth:
+			return mailboxAddOAuth(ctx, e, s, m, p, trust)
+		case p.UsesOAuth():
+			fmt.Fprintf(e.stderr, "mailroom: %s signs in through the browser; use --oauth instead of a password\n", p.Name)
 			return 2
 		}
 		tr := &mailclient.Trust{Pins: s, Proposed: trust}

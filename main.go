@@ -56,6 +56,7 @@ func commands() []command {
 			{name: "publish", summary: "write the signed provider list to a folder: --dir DIR", run: providersPublish},
 			{name: "key", summary: "print your public key for signing the provider list", run: providersKey},
 			{name: "publishers", summary: "list who may publish the list; grant PUBKEY --name NAME; revoke PUBKEY", run: providersPublishers},
+			{name: "oauth", summary: "set a provider up for OAuth 2.0 sign-in: NAME --client-id ID [--client-secret-stdin] [--auth-url URL] [--token-url URL] [--scope SCOPE]...", run: providersOAuth},
 			{name: "subscribe", summary: "follow a signed provider list: SOURCE (https://…/index.txt or a folder) --key PUBKEY", run: providersSubscribe},
 			{name: "unsubscribe", summary: "stop following the provider list", run: providersUnsubscribe},
 			{name: "refresh", summary: "refresh the subscribed provider list now", run: providersRefresh},
@@ -303,6 +304,7 @@ type serverJSON struct {
 	Port           int    `json:"port"`
 	Security       string `json:"security"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty"`
+	Auth           string `json:"auth"` // "password" or "oauth2"
 }
 
 type providerJSON struct {
@@ -322,8 +324,10 @@ func providersJSON(list []*data.Provider) []providerJSON {
 	for _, p := range list {
 		out = append(out, providerJSON{
 			ID: p.ID, Name: p.Name,
-			IMAP:      serverJSON{Enabled: p.IMAPEnabled, Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security)},
-			SMTP:      serverJSON{Enabled: p.SMTPEnabled, Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security), TimeoutSeconds: p.SMTPTimeout},
+			IMAP: serverJSON{Enabled: p.IMAPEnabled, Host: p.IMAP.Host, Port: p.IMAP.Port, Security: string(p.IMAP.Security),
+				Auth: authName(p.IMAPAuth)},
+			SMTP: serverJSON{Enabled: p.SMTPEnabled, Host: p.SMTP.Host, Port: p.SMTP.Port, Security: string(p.SMTP.Security),
+				TimeoutSeconds: p.SMTPTimeout, Auth: authName(p.SMTPAuth)},
 			LoginRule: string(p.LoginRule), Domains: displayDomains(p.Domains), HasLogo: p.Logo != nil,
 			UpdatedBy: p.UpdatedBy, UpdatedAt: p.UpdatedAt.Format("2006-01-02T15:04:05Z07:00"),
 		})

@@ -20,6 +20,10 @@
 #   submission (STARTTLS, AUTH) 127.0.0.1   MAILROOM_TEST_SUBMISSION_PORT
 #   silent server               127.0.0.1   MAILROOM_TEST_SILENT_ADDR  (accepts TCP, never speaks;
 #                               for timeout tests)
+#   OAuth 2.0 server (http)     127.0.0.1   MAILROOM_TEST_OAUTH_URL, client MAILROOM_TEST_OAUTH_CLIENT_ID
+#                  (https)      127.0.0.1   MAILROOM_TEST_OAUTH_HTTPS_URL (the same server, test CA)
+#                               (.ci/oauth-server.py; Dovecot checks tokens there, so IMAP and,
+#                               through Dovecot SASL, Postfix take XOAUTH2 and OAUTHBEARER)
 # Mail to @example.test goes to Dovecot via LMTP; everything else is discarded by Postfix.
 set -euo pipefail
 
@@ -163,7 +167,7 @@ ssl_key = <$dir/tls/server.key
 ssl_min_protocol = TLSv1.2
 
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 # No slow-down after failed logins (it also slows Postfix SASL through us).
 auth_failure_delay = 0
 auth_cache_size = 0
@@ -178,6 +182,12 @@ postmaster_address = postmaster@example.test
 passdb {
   driver = passwd-file
   args = scheme=SHA512-CRYPT username_format=%u $dv/users
+}
+# OAuth 2.0 access tokens (XOAUTH2, OAUTHBEARER), checked at the test authorization server.
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dv/oauth2.conf.ext
 }
 userdb {
   driver = passwd-file
@@ -241,6 +251,24 @@ service anvil {
   }
 }
 EOF
+}
+
+write_dovecot_oauth_conf() {
+    local dir="$1" port="$2"
+    cat >"$dir/dovecot/oauth2.conf.ext" <<EOF
+introspection_url = http://127.0.0.1:$port/introspect
+introspection_mode = post
+username_attribute = username
+active_attribute = active
+active_value = true
+EOF
+}
+
+start_oauth_server() {
+    local dir="$1" port="$2" tlsport="$3"
+    nohup "$PY" "$SCRIPT_DIR/oauth-server.py" "$port" mailroom-test "$tlsport" "$dir/tls/server.pem" "$dir/tls/server.key" \
+        >"$dir/oauth.log" 2>&1 </dev/null &
+    echo $! >"$dir/oauth.pid"
 }
 
 write_postfix_conf() {
@@ -371,7 +399,11 @@ def smtps():
 def submission():
     with smtplib.SMTP("127.0.0.1", int(env["MAILROOM_TEST_SUBMISSION_PORT"]), timeout=5) as c:
         c.starttls(context=ctx); c.login(user, pw)
-pending = [imaps, imap_starttls, imap_plain, smtps, submission]
+def oauth():
+    import urllib.request
+    urllib.request.urlopen(env["MAILROOM_TEST_OAUTH_URL"] + "/health", timeout=5).read()
+    urllib.request.urlopen(env["MAILROOM_TEST_OAUTH_HTTPS_URL"] + "/health", timeout=5, context=ctx).read()
+pending = [imaps, imap_starttls, imap_plain, smtps, submission, oauth]
 deadline = time.time() + 30
 while pending:
     f = pending[0]
@@ -401,6 +433,12 @@ cmd_stop() {
         # in parallel with Postfix. Dovecot needs about 2.5 s to shut down.
         if [ -n "$p" ]; then kill "$p" 2>/dev/null || true
         else doveadm -c "$dir/dovecot/dovecot.conf" stop >/dev/null 2>&1 || true; fi
+    fi
+    if [ -f "$dir/oauth.pid" ]; then
+        p="$(cat "$dir/oauth.pid")"
+        kill "$p" 2>/dev/null || true
+        pids+=("$p")
+        rm -f "$dir/oauth.pid"
     fi
     if [ -f "$dir/silent.pid" ]; then
         p="$(cat "$dir/silent.pid")"
@@ -436,14 +474,15 @@ cmd_start() {
     chmod 755 "$dir"
 
     local ports imaps imapst imapplain smtps sub silent
-    ports="$(free_ports 6)"
-    read -r imaps imapst imapplain smtps sub silent <<<"$ports"
+    ports="$(free_ports 8)"
+    read -r imaps imapst imapplain smtps sub silent oauth oauths <<<"$ports"
 
     make_certs "$dir"
     mkdir -p "$dir/maildir"
     chown mail:mail "$dir/maildir"
     chmod 755 "$dir/maildir"
     write_dovecot_conf "$dir" "$imaps" "$imapst" "$imapplain"
+    write_dovecot_oauth_conf "$dir" "$oauth"
     write_postfix_conf "$dir" "$smtps" "$sub"
 
     cat >"$dir/env" <<EOF
@@ -457,6 +496,9 @@ MAILROOM_TEST_SUBMISSION_PORT=$sub
 MAILROOM_TEST_SILENT_ADDR=127.0.0.1:$silent
 MAILROOM_TEST_USERS=$USERS_SPEC
 MAILROOM_TEST_MAILDIR=$dir/maildir
+MAILROOM_TEST_OAUTH_URL=http://127.0.0.1:$oauth
+MAILROOM_TEST_OAUTH_CLIENT_ID=mailroom-test
+MAILROOM_TEST_OAUTH_HTTPS_URL=https://127.0.0.1:$oauths
 EOF
 
     # Dovecot keeps the starter's stdout open: always redirect.
@@ -470,6 +512,7 @@ EOF
         die "postfix failed to start"
     fi
     start_silent_server "$dir" "$silent"
+    start_oauth_server "$dir" "$oauth" "$oauths"
 
     if ! wait_ready "$dir"; then
         tail -20 "$dir/dovecot/dovecot.log" "$dir/postfix.log" >&2 || true

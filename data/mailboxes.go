@@ -20,7 +20,18 @@ const (
 	MailboxNew   MailboxState = "new"   // never tested since it was saved
 	MailboxOK    MailboxState = "ok"    // the last test or sync succeeded
 	MailboxError MailboxState = "error" // the last test or sync failed; LastError says why
+	// MailboxSignIn: the authorization server refused the mailbox's OAuth 2.0 refresh token
+	// (revoked or expired); the person must sign in again. LastError says so.
+	MailboxSignIn MailboxState = "signin"
 )
+
+// stored returns the state column's value of st and the sign_in_needed flag.
+func (st MailboxState) stored() (MailboxState, bool) {
+	if st == MailboxSignIn {
+		return MailboxError, true
+	}
+	return st, false
+}
 
 // Mailbox limits.
 const (
@@ -97,7 +108,7 @@ func (m *Mailbox) Normalize() error {
 }
 
 const mailboxColumns = `m.id, m.owner, m.address, m.sender_name, m.provider_id, p.name, m.login, m.signature,
-	m.load_from, m.keyring_ref, m.is_default, m.state, m.last_error, m.created_at, m.updated_at`
+	m.load_from, m.keyring_ref, m.is_default, m.state, m.last_error, m.created_at, m.updated_at, m.sign_in_needed`
 
 const mailboxFrom = ` FROM mailboxes m JOIN providers p ON p.id = m.provider_id `
 
@@ -105,9 +116,13 @@ func scanMailbox(sc scanner) (*Mailbox, error) {
 	m := &Mailbox{}
 	var loadFrom sql.NullString
 	var created, updated string
+	var signIn bool
 	if err := sc.Scan(&m.ID, &m.Owner, &m.Address, &m.SenderName, &m.ProviderID, &m.ProviderName, &m.Login,
-		&m.Signature, &loadFrom, &m.KeyringRef, &m.IsDefault, &m.State, &m.LastError, &created, &updated); err != nil {
+		&m.Signature, &loadFrom, &m.KeyringRef, &m.IsDefault, &m.State, &m.LastError, &created, &updated, &signIn); err != nil {
 		return nil, err
+	}
+	if signIn {
+		m.State = MailboxSignIn
 	}
 	if loadFrom.Valid {
 		m.LoadFrom, _ = time.Parse(time.DateOnly, loadFrom.String)
@@ -254,10 +269,11 @@ func (s *Store) writeMailbox(tx *sql.Tx, m *Mailbox) error {
 	if !m.LoadFrom.IsZero() {
 		loadFrom = m.LoadFrom.Format(time.DateOnly)
 	}
-	args := []any{m.Address, m.SenderName, m.ProviderID, m.Login, m.Signature, loadFrom, m.IsDefault, m.State, m.LastError, now}
+	state, signIn := m.State.stored()
+	args := []any{m.Address, m.SenderName, m.ProviderID, m.Login, m.Signature, loadFrom, m.IsDefault, state, m.LastError, now, signIn}
 	if m.ID == 0 {
 		res, err := tx.Exec(`INSERT INTO mailboxes (address, sender_name, provider_id, login, signature, load_from,
-			is_default, state, last_error, updated_at, owner, keyring_ref, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			is_default, state, last_error, updated_at, sign_in_needed, owner, keyring_ref, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			append(args, m.Owner, m.KeyringRef, now)...)
 		if err != nil {
 			return fmt.Errorf("insert mailbox: %w", err)
@@ -267,7 +283,7 @@ func (s *Store) writeMailbox(tx *sql.Tx, m *Mailbox) error {
 	} else {
 		var created string
 		err := tx.QueryRow(`UPDATE mailboxes SET address=?, sender_name=?, provider_id=?, login=?, signature=?, load_from=?,
-			is_default=?, state=?, last_error=?, updated_at=? WHERE id = ? AND owner = ? RETURNING keyring_ref, created_at`,
+			is_default=?, state=?, last_error=?, updated_at=?, sign_in_needed=? WHERE id = ? AND owner = ? RETURNING keyring_ref, created_at`,
 			append(args, m.ID, m.Owner)...).Scan(&m.KeyringRef, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("mailbox %d: %w", m.ID, ErrNotFound)
@@ -311,8 +327,9 @@ func (s *Store) SetDefaultMailbox(ctx context.Context, id int64) error {
 // It fails with ErrNotFound.
 func (s *Store) SetMailboxState(ctx context.Context, id int64, state MailboxState, lastError string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE mailboxes SET state = ?, last_error = ?, updated_at = ? WHERE id = ? AND owner = ?`,
-			state, lastError, s.stamp(), id, s.user)
+		st, signIn := state.stored()
+		res, err := tx.Exec(`UPDATE mailboxes SET state = ?, last_error = ?, sign_in_needed = ?, updated_at = ? WHERE id = ? AND owner = ?`,
+			st, lastError, signIn, s.stamp(), id, s.user)
 		if err != nil {
 			return fmt.Errorf("set state of mailbox %d: %w", id, err)
 		}

@@ -35,7 +35,7 @@ func (s *Store) SavePersonalProvider(ctx context.Context, p *Provider, address s
 		saved.ID, _ = res.LastInsertId()
 		saved.Version, saved.CreatedBy, saved.UpdatedBy = 1, s.user, s.user
 		saved.CreatedAt, saved.UpdatedAt = parseStamp(now), parseStamp(now)
-		return nil
+		return writeOAuth(tx, &saved)
 	})
 	if err != nil {
 		return err

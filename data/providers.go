@@ -140,6 +140,10 @@ type Provider struct {
 	// ServerSavesSent is "The server saves sent messages" (as Gmail does): Mailroom then does
 	// not append its own copy of a sent message to the Sent folder, so it is never doubled.
 	ServerSavesSent bool
+
+	IMAPAuth AuthMethod // how incoming mail signs in; "" is AuthPassword
+	SMTPAuth AuthMethod // how outgoing mail signs in; "" is AuthPassword
+	OAuth    OAuth2     // the authorization server, used when either is AuthOAuth2
 }
 
 // NewProvider returns a card with the usual defaults: IMAP over SSL on 993, SMTP over SSL on
@@ -148,7 +152,7 @@ func NewProvider() *Provider {
 	return &Provider{
 		IMAPEnabled: true, IMAP: Server{Port: PortIMAPS, Security: SecuritySSL},
 		SMTPEnabled: true, SMTP: Server{Port: PortSMTPS, Security: SecuritySSL},
-		SMTPTimeout: DefaultTimeout, LoginRule: LoginAddress,
+		SMTPTimeout: DefaultTimeout, LoginRule: LoginAddress, IMAPAuth: AuthPassword, SMTPAuth: AuthPassword,
 	}
 }
 
@@ -190,6 +194,7 @@ func (p *Provider) Normalize() error {
 	if !p.LoginRule.valid() {
 		v.add(FieldLoginRule, "Choose how the login is found")
 	}
+	normalizeOAuth(v, p)
 	p.Domains = normalizeDomains(v, p.Domains)
 	if len(p.Logo) > maxStoredLogo {
 		v.add(FieldLogo, "The logo is too large")
@@ -236,7 +241,7 @@ func normalizeDomains(v *ValidationError, in []string) []string {
 const providerColumns = `p.id, p.name, p.imap_enabled, p.imap_host, p.imap_port, p.imap_security,
 	p.smtp_enabled, p.smtp_host, p.smtp_port, p.smtp_security, p.smtp_timeout, p.login_rule,
 	p.version, p.created_by, p.created_at, p.updated_by, p.updated_at, p.external_id, p.managed_by,
-	p.server_saves_sent`
+	p.server_saves_sent` + oauthColumns
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -244,11 +249,15 @@ func scanProvider(sc scanner, extra ...any) (*Provider, error) {
 	p := &Provider{}
 	var created, updated string
 	var externalID, managedBy sql.NullString
+	var scopes string
 	dest := append([]any{&p.ID, &p.Name, &p.IMAPEnabled, &p.IMAP.Host, &p.IMAP.Port, &p.IMAP.Security,
 		&p.SMTPEnabled, &p.SMTP.Host, &p.SMTP.Port, &p.SMTP.Security, &p.SMTPTimeout, &p.LoginRule,
-		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID, &managedBy, &p.ServerSavesSent}, extra...)
-	if err := sc.Scan(dest...); err != nil {
+		&p.Version, &p.CreatedBy, &created, &p.UpdatedBy, &updated, &externalID, &managedBy, &p.ServerSavesSent}, oauthDest(p, &scopes)...)
+	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
+	}
+	if scopes != "" {
+		p.OAuth.Scopes = strings.Fields(scopes)
 	}
 	p.CreatedAt, p.UpdatedAt = parseStamp(created), parseStamp(updated)
 	p.ExternalID, p.ManagedBy = externalID.String, managedBy.String
@@ -431,7 +440,7 @@ func (s *Store) writeProvider(tx *sql.Tx, p *Provider) error {
 		p.Version++
 	}
 	p.UpdatedBy, p.UpdatedAt = s.user, parseStamp(now)
-	return nil
+	return writeOAuth(tx, p)
 }
 
 func staleOrGone(tx *sql.Tx, id int64) error {

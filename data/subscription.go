@@ -434,7 +434,7 @@ func (s *Store) placeManaged(tx *sql.Tx, source string, p, old *Provider, ch *Su
 func sameSettings(p, q *Provider) bool {
 	return p.Name == q.Name && p.ExternalID == q.ExternalID && p.LoginRule == q.LoginRule &&
 		p.IMAPEnabled == q.IMAPEnabled && p.IMAP == q.IMAP && p.SMTPEnabled == q.SMTPEnabled && p.SMTP == q.SMTP &&
-		slices.Equal(p.Domains, q.Domains)
+		slices.Equal(p.Domains, q.Domains) && SameSignIn(p, q)
 }
 
 // checkUnmanaged fails with ErrManaged when provider id comes from a subscribed list, unless

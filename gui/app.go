@@ -66,6 +66,7 @@ type UI struct {
 	app     fyne.App
 	store   Store
 	secrets Secrets
+	creds   *mailclient.Credentials // secrets' access tokens of OAuth 2.0 mailboxes
 	log     *slog.Logger
 	win     fyne.Window
 
@@ -99,7 +100,9 @@ type UI struct {
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
 func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
-	u := &UI{app: a, store: store, secrets: secrets, log: log, typingPause: 600 * time.Millisecond, watchIdle: true, cacheDir: userCacheDir(),
+	tokens := withTokens(secrets)
+	secrets = tokens
+	u := &UI{app: a, store: store, secrets: secrets, creds: tokens.Credentials, log: log, typingPause: 600 * time.Millisecond, watchIdle: true, cacheDir: userCacheDir(),
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")

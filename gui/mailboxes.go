@@ -26,6 +26,7 @@ type mailboxesView struct {
 	edit     *widget.Button
 	remove   *widget.Button
 	makeDef  *widget.Button
+	signIn   *widget.Button // "Sign in again", for a mailbox whose OAuth 2.0 sign-in was refused
 	empty    fyne.CanvasObject
 	content  fyne.CanvasObject
 	selected int64
@@ -40,6 +41,8 @@ func newMailboxesView(u *UI) *mailboxesView {
 	v.edit = widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), v.editSelected)
 	v.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), v.removeSelected)
 	v.makeDef = widget.NewButtonWithIcon("Use for sending", theme.MailSendIcon(), v.defaultSelected)
+	v.signIn = widget.NewButtonWithIcon("Sign in again", theme.LoginIcon(), v.signInSelected)
+	v.signIn.Importance = widget.HighImportance
 	v.rows = widget.NewList(func() int { return len(v.list) }, v.createRow, v.updateRow)
 	v.rows.OnSelected = func(id widget.ListItemID) {
 		if id < len(v.list) {
@@ -48,7 +51,7 @@ func newMailboxesView(u *UI) *mailboxesView {
 		v.updateButtons()
 	}
 	v.empty = v.emptyState()
-	toolbar := container.NewHBox(v.add, v.test, v.edit, v.remove, v.makeDef)
+	toolbar := container.NewHBox(v.add, v.test, v.edit, v.remove, v.makeDef, v.signIn)
 	v.content = container.NewBorder(toolbar, nil, nil, nil, container.NewStack(v.rows, v.empty))
 	v.updateButtons()
 	return v
@@ -100,7 +103,7 @@ func (v *mailboxesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	switch m.State {
 	case data.MailboxOK:
 		state.Importance = widget.SuccessImportance
-	case data.MailboxError:
+	case data.MailboxError, data.MailboxSignIn:
 		state.Importance = widget.DangerImportance
 	}
 	state.Refresh()
@@ -112,6 +115,8 @@ func stateText(m *data.Mailbox) string {
 		return "Ready"
 	case data.MailboxError:
 		return "Not working: " + m.LastError
+	case data.MailboxSignIn:
+		return m.LastError // "Sign in again: …"
 	}
 	return "Not tested yet"
 }
@@ -173,6 +178,16 @@ func (v *mailboxesView) updateButtons() {
 		setEnabled(b, m != nil)
 	}
 	setEnabled(v.makeDef, m != nil && !m.IsDefault)
+	v.signIn.Hidden = m == nil || m.State != data.MailboxSignIn
+	v.signIn.Refresh()
+}
+
+// signInSelected opens the selected mailbox and starts its browser sign-in again; its cache,
+// drafts and outbox stay as they are meanwhile.
+func (v *mailboxesView) signInSelected() {
+	if m := v.current(); m != nil {
+		v.ui.openMailbox(m).startSignIn()
+	}
 }
 
 func (v *mailboxesView) editSelected() {

@@ -28,6 +28,8 @@ type mailboxWindow struct {
 	orig *data.Mailbox // nil for a new mailbox
 
 	address, login, password, sender, loadFrom *escEntry
+	passwordLabel                              *widget.Label
+	signIn                                     *signInPanel
 	signature                                  *widget.Entry
 	providerName                               *widget.Label
 	providerLogo                               *canvas.Image
@@ -89,6 +91,8 @@ func (w *mailboxWindow) build() {
 	w.password = newEscEntry(w.close, w.keys)
 	w.password.Password = true
 	w.password.OnChanged = func(string) { w.changed(fieldPassword) }
+	w.passwordLabel = widget.NewLabel("Password")
+	w.buildSignIn()
 	w.sender = newEscEntry(w.close, w.keys)
 	w.sender.SetPlaceHolder("Ann Example")
 	w.sender.OnChanged = func(string) { w.changed(data.FieldSenderName) }
@@ -134,7 +138,7 @@ func (w *mailboxWindow) build() {
 
 	form := container.New(newFormLayout(),
 		widget.NewLabel("Email address"), w.field(container.NewVBox(w.address, w.domainWarning), data.FieldAddress),
-		widget.NewLabel("Password"), w.field(w.password, fieldPassword),
+		w.passwordLabel, w.field(container.NewVBox(w.password, w.signIn.content), fieldPassword),
 		widget.NewLabel("Provider"), w.field(container.NewVBox(
 			container.NewBorder(nil, nil, w.providerLogo, change, w.providerName), w.providerHint,
 			container.NewHBox(w.useFound, w.addFound), w.providerPick), data.FieldProvider),
@@ -347,6 +351,7 @@ func (w *mailboxWindow) providerPicked(name string) {
 // setProvider shows p and fills the login by its rule; only "enter manually" lets it be typed.
 func (w *mailboxWindow) setProvider(p *data.Provider) {
 	w.provider = p
+	w.updateSignIn()
 	if p == nil {
 		w.providerLogo.Resource = nil
 		w.providerLogo.Refresh()
@@ -408,7 +413,10 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 		}
 		m.LoadFrom = d
 	}
-	if w.orig == nil && w.password.Text == "" {
+	switch {
+	case w.oauth() && w.orig == nil && w.signIn.token == nil:
+		errs[fieldPassword] = "Sign in with your browser first"
+	case !w.oauth() && w.orig == nil && w.password.Text == "":
 		errs[fieldPassword] = "Enter the password of this mailbox"
 	}
 	var v *data.ValidationError
@@ -428,6 +436,15 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 
 // password returns the typed password, or the saved one when editing and none was typed.
 func (w *mailboxWindow) currentPassword(ctx context.Context) (string, error) {
+	if w.oauth() {
+		switch {
+		case w.signIn.token != nil:
+			return w.signIn.token.AccessToken, nil
+		case w.orig != nil:
+			return w.ui.creds.AccessToken(ctx, w.provider, w.orig)
+		}
+		return "", mailclient.ErrNoPassword
+	}
 	if w.password.Text != "" || w.orig == nil {
 		return w.password.Text, nil
 	}
@@ -612,14 +629,22 @@ func (w *mailboxWindow) saveWithoutTest() {
 // keyring is not available it offers to keep the password for this session only.
 func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
 	found := w.provider
+	secret, typed := w.signInSecret(password), w.signInSecret(w.password.Text)
+	token := w.signIn.token
 	w.ui.background(func(ctx context.Context) error {
-		if w.orig == nil && found != nil && found.ID == 0 {
-			return mailclient.SaveNewMailboxWithOwnSettings(ctx, w.ui.store, secrets, m, found, password, pins)
+		var err error
+		switch {
+		case w.orig == nil && found != nil && found.ID == 0:
+			err = mailclient.SaveNewMailboxWithOwnSettings(ctx, w.ui.store, secrets, m, found, secret, pins)
+		case w.orig == nil:
+			err = mailclient.SaveNewMailbox(ctx, w.ui.store, secrets, m, secret, pins)
+		default:
+			err = mailclient.UpdateMailbox(ctx, w.ui.store, secrets, m, typed, pins)
 		}
-		if w.orig == nil {
-			return mailclient.SaveNewMailbox(ctx, w.ui.store, secrets, m, password, pins)
+		if err == nil && token != nil {
+			w.ui.creds.Keep(m.KeyringRef, token)
 		}
-		return mailclient.UpdateMailbox(ctx, w.ui.store, secrets, m, w.password.Text, pins)
+		return err
 	}, func(err error) {
 		if errors.Is(err, data.ErrNoKeyring) {
 			w.offerSessionOnly(m, password, pins, after...)
@@ -634,6 +659,7 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		}
 		w.dirty = false
 		w.ui.mailboxes.load()
+		w.ui.mail.load() // the new mailbox's folders, and its first sync
 		if w.onSaved != nil {
 			w.onSaved(m)
 		}
@@ -671,6 +697,7 @@ func (w *mailboxWindow) close() {
 	if w.cancelTest != nil {
 		w.cancelTest()
 	}
+	w.stopSignIn()
 	w.cancelDiscovery()
 	if !w.dirty {
 		w.win.Close()

@@ -49,6 +49,7 @@ type providerCard struct {
 	logo      []byte
 	logoImg   *canvas.Image
 	domains   *domainEditor
+	oauth     *oauthFields
 	save      *widget.Button
 	summary   *widget.Label // how many fields need fixing, beside Save
 	errs      fieldErrors
@@ -95,6 +96,7 @@ func (c *providerCard) build() {
 	c.logoImg.FillMode = canvas.ImageFillContain
 	c.logoImg.SetMinSize(fyne.NewSize(64, 64))
 	c.domains = newDomainEditor(func() { c.changed(data.FieldDomains) })
+	c.buildOAuth()
 	c.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), c.submit)
 	c.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Close", c.close)
@@ -103,12 +105,14 @@ func (c *providerCard) build() {
 		widget.NewLabel("Protocol"), widget.NewLabel("IMAP"),
 		widget.NewLabel("Incoming server"), c.field(c.imap.host, data.FieldIMAPHost),
 		widget.NewLabel("Port"), c.field(c.imap.port, data.FieldIMAPPort),
-		widget.NewLabel("Security"), container.NewVBox(c.imap.security, c.imap.warning))
+		widget.NewLabel("Security"), container.NewVBox(c.imap.security, c.imap.warning),
+		widget.NewLabel("Sign-in"), c.errs.beside(c.oauth.imapAuth, data.FieldIMAPAuth))
 	smtpForm := container.New(newFormLayout(),
 		widget.NewLabel("Outgoing server"), c.field(c.smtp.host, data.FieldSMTPHost),
 		widget.NewLabel("Port"), c.field(c.smtp.port, data.FieldSMTPPort),
 		widget.NewLabel("Response timeout (seconds)"), c.field(c.timeout, data.FieldSMTPTimeout),
 		widget.NewLabel("Security"), container.NewVBox(c.smtp.security, c.smtp.warning),
+		widget.NewLabel("Sign-in"), c.errs.beside(c.oauth.smtpAuth, data.FieldSMTPAuth),
 		widget.NewLabel(""), c.savesSent)
 	logoButtons := container.NewHBox(widget.NewButton("Choose…", c.chooseLogo), widget.NewButton("Remove", c.removeLogo))
 	form := container.NewVBox(
@@ -116,6 +120,7 @@ func (c *providerCard) build() {
 		c.errs.label(data.FieldProtocols),
 		widget.NewCard("", "", container.NewVBox(c.imap.enabled, imapForm)),
 		widget.NewCard("", "", container.NewVBox(c.smtp.enabled, smtpForm)),
+		c.oauth.card,
 		container.New(newFormLayout(),
 			widget.NewLabel("Login"), c.field(c.login, data.FieldLoginRule),
 			widget.NewLabel("Logo"), c.field(container.NewHBox(c.logoImg, container.NewCenter(logoButtons)), data.FieldLogo),
@@ -226,6 +231,7 @@ func (c *providerCard) fill(p *data.Provider) {
 	c.login.SetSelected(p.LoginRule.Title())
 	c.setLogo(p.Logo)
 	c.domains.set(p.Domains)
+	c.fillOAuth(p)
 	c.updateEnabled()
 }
 
@@ -253,6 +259,7 @@ func (c *providerCard) updateEnabled() {
 	setEnabled(c.name, !c.readOnly)
 	setEnabled(c.login, !c.readOnly)
 	c.domains.setReadOnly(c.readOnly)
+	c.updateOAuth()
 }
 
 // collect reads the fields into a provider, with the errors of fields that do not parse.
@@ -275,6 +282,7 @@ func (c *providerCard) collect() (*data.Provider, map[string]string) {
 	p.ServerSavesSent = c.savesSent.Checked
 	p.Logo = c.logo
 	p.Domains = c.domains.list()
+	c.collectOAuth(&p)
 	return &p, errs
 }
 
@@ -310,11 +318,23 @@ func (c *providerCard) submit() {
 		return
 	}
 	c.save.Disable()
-	c.ui.background(func(ctx context.Context) error { return c.ui.store.Save(ctx, p) }, func(err error) {
+	secret := c.oauth.secret.Text
+	var secretErr error
+	c.ui.background(func(ctx context.Context) error {
+		if err := c.ui.store.Save(ctx, p); err != nil {
+			return err
+		}
+		secretErr = c.saveClientSecret(ctx, p, secret)
+		return nil
+	}, func(err error) {
 		c.save.Enable()
 		if err != nil {
 			c.saveFailed(err)
 			return
+		}
+		if secretErr != nil {
+			showError(c.ui.win, "The client secret was not kept", "The provider was saved, but its client secret was not: "+
+				c.ui.explain("save the client secret", secretErr)+" Open the card and enter it again.")
 		}
 		c.dirty = false
 		c.orig = p

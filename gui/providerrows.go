@@ -157,15 +157,34 @@ func cellText(p *data.Provider, col int) string {
 		}
 		return p.SMTP.Address() + " · " + securityShort(p.SMTP.Security) + " · " + strconv.Itoa(p.SMTPTimeout) + " s"
 	case colLogin:
-		switch p.LoginRule {
-		case data.LoginManual:
-			return "Entered manually"
-		case data.LoginLocalPart:
-			return "User name"
+		if s := signInText(p); s != "" {
+			return s
 		}
-		return "Email address"
+		return loginText(p)
 	case colDomains:
 		return domainsCellText(p.Domains)
+	}
+	return ""
+}
+
+func loginText(p *data.Provider) string {
+	switch p.LoginRule {
+	case data.LoginManual:
+		return "Entered manually"
+	case data.LoginLocalPart:
+		return "User name"
+	}
+	return "Email address"
+}
+
+// signInText is what the Login column says of a provider that signs in through the browser
+// (the login is then the address, typed in the browser), and of one that cannot yet.
+func signInText(p *data.Provider) string {
+	switch {
+	case p.NeedsClientID():
+		return "Needs a client ID"
+	case p.UsesOAuth():
+		return "OAuth 2.0 (browser)"
 	}
 	return ""
 }

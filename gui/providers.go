@@ -59,7 +59,7 @@ func newProvidersView(u *UI) *providersView {
 	v.table.UpdateHeader = v.updateHeader
 	v.table.OnSelected = func(id widget.TableCellID) { v.selectRow(id.Row) }
 	v.table.onEnter = v.openSelected
-	for col, w := range []float32{44, 170, 210, 295, 115, 75} {
+	for col, w := range []float32{44, 170, 210, 255, 155, 75} {
 		v.table.SetColumnWidth(col, w)
 	}
 	v.table.SetRowHeight(0, 40)
@@ -320,7 +320,17 @@ func (v *providersView) deleteSelected() {
 
 // deleteProvider removes provider id and reloads the lists.
 func (u *UI) deleteProvider(id int64) {
-	u.background(func(ctx context.Context) error { return u.store.Delete(ctx, id) }, func(err error) {
+	u.background(func(ctx context.Context) error {
+		if err := u.store.Delete(ctx, id); err != nil {
+			return err
+		}
+		// Its OAuth 2.0 client secret, if it had one; a keyring that fails here only leaves
+		// an entry that no provider names.
+		if err := u.secrets.Delete(ctx, data.ClientSecretRef(id)); err != nil {
+			u.log.Warn("delete client secret", "provider", id, "err", err)
+		}
+		return nil
+	}, func(err error) {
 		if err != nil {
 			showError(u.win, "Delete provider", u.explain("delete the provider", err))
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -75,6 +76,16 @@ func fieldLabel(field string) string {
 		return "domains"
 	case data.FieldLoginRule:
 		return "username"
+	case data.FieldOAuthAuthURL:
+		return "oAuth2 authURL"
+	case data.FieldOAuthTokenURL:
+		return "oAuth2 tokenURL"
+	case data.FieldOAuthScopes:
+		return "oAuth2 scope"
+	case data.FieldOAuthClientID:
+		return "oAuth2 clientID"
+	case data.FieldSMTPAuth, data.FieldIMAPAuth:
+		return "authentication"
 	}
 	return field
 }
@@ -91,6 +102,19 @@ type xmlClientConfig struct {
 	XMLName   xml.Name           `xml:"clientConfig"`
 	Version   string             `xml:"version,attr,omitempty"`
 	Providers []xmlEmailProvider `xml:"emailProvider"`
+	OAuth2    *xmlOAuth2         `xml:"oAuth2,omitempty"`
+}
+
+// xmlOAuth2 is the <oAuth2> element of Thunderbird's ISP database: the authorization server of
+// the servers that list <authentication>OAuth2</authentication>. clientID is Mailroom's own
+// addition, so that an office's published list carries the client ID its administrator entered;
+// Thunderbird ignores it.
+type xmlOAuth2 struct {
+	Issuer   string `xml:"issuer,omitempty"`
+	Scope    string `xml:"scope,omitempty"`
+	AuthURL  string `xml:"authURL"`
+	TokenURL string `xml:"tokenURL"`
+	ClientID string `xml:"clientID,omitempty"`
 }
 
 type xmlEmailProvider struct {
@@ -221,7 +245,7 @@ func mapClientConfig(doc *xmlClientConfig) (*ClientConfig, error) {
 	if err := cc.outgoing(verr, ep.Outgoing, imap); err != nil {
 		return nil, err
 	}
-	cc.oauthOnly(imap, ep.Outgoing)
+	cc.oauth(doc.OAuth2, imap, ep.Outgoing)
 	if err := p.Normalize(); err != nil {
 		var ve *data.ValidationError
 		if !errors.As(err, &ve) {
@@ -461,6 +485,33 @@ func (cc *ClientConfig) outgoing(verr *data.ValidationError, servers []xmlServer
 		cc.warn("the SMTP username pattern %s differs from the IMAP one; Mailroom uses one login for both", u)
 	}
 	return nil
+}
+
+// oauth sets the card up for OAuth 2.0 when every server it uses lists OAuth2 and the file
+// has an <oAuth2> element; else it keeps password sign-in, saying why when OAuth2 was offered.
+func (cc *ClientConfig) oauth(o *xmlOAuth2, imap *xmlServer, outgoing []xmlServer) {
+	offers := func(x *xmlServer) bool {
+		return x != nil && slices.ContainsFunc(x.Authentication, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), "OAuth2") })
+	}
+	smtp, _ := firstServer(outgoing, "smtp")
+	p := cc.Provider
+	both := offers(imap) && (!p.SMTPEnabled || offers(smtp))
+	switch {
+	case !offers(imap) && !offers(smtp):
+		return
+	case o == nil:
+		cc.oauthOnly(imap, outgoing)
+		return
+	case !both:
+		cc.warn("only one of the servers signs in with OAuth2; Mailroom signs in to both the same way, so password sign-in was set up")
+		return
+	}
+	p.IMAPAuth, p.SMTPAuth = data.AuthOAuth2, data.AuthOAuth2
+	p.OAuth = data.OAuth2{Issuer: strings.TrimSpace(o.Issuer), AuthURL: strings.TrimSpace(o.AuthURL),
+		TokenURL: strings.TrimSpace(o.TokenURL), Scopes: strings.Fields(o.Scope), ClientID: strings.TrimSpace(o.ClientID)}
+	if p.OAuth.ClientID == "" {
+		cc.warn("the provider signs in with OAuth 2.0 (the browser); an administrator must enter the office's client ID on its card")
+	}
 }
 
 // oauthOnly warns when a server offers OAuth2 and no other way to sign in.

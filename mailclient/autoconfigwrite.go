@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,9 +46,18 @@ func MarshalClientConfig(p *data.Provider) ([]byte, error) {
 		Domains:          exportDomains(p),
 		DisplayName:      p.Name,
 		DisplayShortName: p.Name,
-		Incoming:         []xmlServer{exportServer("imap", p.IMAP, p.LoginRule)},
-		Outgoing:         []xmlServer{exportServer("smtp", p.SMTP, p.LoginRule)},
+		Incoming:         []xmlServer{exportServer("imap", p.IMAP, p.LoginRule, p.IMAPAuth)},
+		Outgoing:         []xmlServer{exportServer("smtp", p.SMTP, p.LoginRule, p.SMTPAuth)},
 	}}}
+	if p.IMAPAuth == data.AuthOAuth2 || p.SMTPAuth == data.AuthOAuth2 {
+		doc.OAuth2 = &xmlOAuth2{Issuer: p.OAuth.Issuer, Scope: strings.Join(p.OAuth.Scopes, " "),
+			AuthURL: p.OAuth.AuthURL, TokenURL: p.OAuth.TokenURL, ClientID: p.OAuth.ClientID}
+		if doc.OAuth2.Issuer == "" {
+			if u, err := url.Parse(p.OAuth.AuthURL); err == nil {
+				doc.OAuth2.Issuer = u.Hostname() // Thunderbird wants one
+			}
+		}
+	}
 	b, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("write clientConfig of %s: %w", p.Name, err)
@@ -67,9 +77,12 @@ func exportDomains(p *data.Provider) []string {
 	return out
 }
 
-func exportServer(typ string, s data.Server, rule data.LoginRule) xmlServer {
+func exportServer(typ string, s data.Server, rule data.LoginRule, auth data.AuthMethod) xmlServer {
 	x := xmlServer{Type: typ, Hostname: s.Host, Port: strconv.Itoa(s.Port), SocketType: socketType(s.Security),
 		Authentication: []string{"password-cleartext"}}
+	if auth == data.AuthOAuth2 {
+		x.Authentication = []string{"OAuth2"}
+	}
 	switch rule {
 	case data.LoginAddress:
 		x.Username = phAddress

@@ -92,12 +92,16 @@ type Settings struct {
 	SMTPTimeout time.Duration // each dial, read and write; 0 for DefaultSMTPTimeout
 	Trust       *Trust        // nil for the system roots without pins
 	LocalName   string        // the name given in EHLO; "" for "localhost"
+	// IMAPAuth and SMTPAuth say how each side signs in; with data.AuthOAuth2 the secret
+	// passed with the settings is an access token. "" is data.AuthPassword.
+	IMAPAuth, SMTPAuth data.AuthMethod
 }
 
 // SettingsFor returns the settings of a mailbox with login at provider p: the servers p
 // enables, and p's send-server timeout.
 func SettingsFor(p *data.Provider, login string, trust *Trust) Settings {
-	s := Settings{Login: login, Trust: trust, SMTPTimeout: time.Duration(p.SMTPTimeout) * time.Second}
+	s := Settings{Login: login, Trust: trust, SMTPTimeout: time.Duration(p.SMTPTimeout) * time.Second,
+		IMAPAuth: p.IMAPAuth, SMTPAuth: p.SMTPAuth}
 	if p.IMAPEnabled {
 		s.IMAP = &Endpoint{Host: p.IMAP.Host, Port: p.IMAP.Port, Security: p.IMAP.Security}
 	}

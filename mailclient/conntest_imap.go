@@ -34,7 +34,7 @@ func testIMAP(ctx context.Context, s Settings, password string, emit func(Step))
 	if err != nil {
 		return err
 	}
-	if err := r.imapLogin(c, caps, s.Login, password); err != nil {
+	if err := r.imapLogin(c, caps, s, password); err != nil {
 		return err
 	}
 	err = r.run(StepFolders, "List folders", func(st *Step) error {
@@ -147,7 +147,11 @@ func (r *stepper) imapCaps(c *imapclient.Client) (imap.CapSet, error) {
 	return caps, err
 }
 
-func (r *stepper) imapLogin(c *imapclient.Client, caps imap.CapSet, login, password string) error {
+func (r *stepper) imapLogin(c *imapclient.Client, caps imap.CapSet, s Settings, password string) error {
+	login := s.Login
+	if s.IMAPAuth == data.AuthOAuth2 {
+		return r.imapOAuth(c, caps, s, password)
+	}
 	return r.run(StepLogin, "Log in as "+login, func(st *Step) error {
 		if caps.Has(imap.CapLoginDisabled) {
 			return fmt.Errorf("imap: %w", ErrLoginDisabled)

@@ -54,7 +54,7 @@ func testSMTP(ctx context.Context, s Settings, password string, emit func(Step))
 			return err
 		}
 	}
-	if err := r.smtpAuth(c, e, s.Login, password); err != nil {
+	if err := r.smtpAuth(c, e, s, password); err != nil {
 		return err
 	}
 	c.Quit() // a courtesy; the test has passed whatever the answer
@@ -106,7 +106,11 @@ func (r *stepper) smtpStartTLS(c *smtp.Client, trust *Trust, e Endpoint) error {
 }
 
 // smtpAuth signs in with the best mechanism both sides know, and nothing else.
-func (r *stepper) smtpAuth(c *smtp.Client, e Endpoint, login, password string) error {
+func (r *stepper) smtpAuth(c *smtp.Client, e Endpoint, s Settings, password string) error {
+	login := s.Login
+	if s.SMTPAuth == data.AuthOAuth2 {
+		return r.smtpOAuth(c, e, s, password)
+	}
 	return r.run(StepAuth, "Sign in as "+login+" (AUTH)", func(st *Step) error {
 		_, params := c.Extension("AUTH")
 		offered := strings.Fields(strings.ToUpper(params))

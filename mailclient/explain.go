@@ -2,6 +2,7 @@ package mailclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -96,6 +97,32 @@ func explainCause(err error) string {
 			"(new fingerprint " + FormatFingerprint(pe.Cert.SHA256) + ")."
 	case errors.As(err, &ue):
 		return explainUntrusted(ue)
+	case errors.Is(err, ErrSignInAgain):
+		return "Sign in again: the provider no longer accepts Mailroom's sign-in for this mailbox (it was revoked or has expired). " +
+			"Your mail, drafts and outbox are kept; messages waiting to be sent leave once you have signed in."
+	case errors.Is(err, ErrNoClientID):
+		return "This provider signs in through the browser (OAuth 2.0) but has no application (client) ID yet. " +
+			"An administrator must enter the office's client ID on the provider card."
+	case errors.Is(err, ErrSignInDenied):
+		return "The sign-in was declined in the browser, so nothing was saved. Sign in again and allow Mailroom to use your mailbox."
+	case errors.Is(err, ErrSignInState):
+		return "The browser came back with an answer that does not belong to this sign-in, so it was refused and nothing was saved. Sign in again."
+	case errors.Is(err, ErrSignInTimeout):
+		return "The browser did not come back within 5 minutes, so the sign-in was stopped and nothing was saved. Sign in again."
+	case errors.Is(err, ErrTokenRefused):
+		return "The server did not accept the sign-in token. Sign in again; if it keeps failing, the provider card's scopes may not include mail."
+	case errors.Is(err, ErrTokenEndpoint):
+		var oe *OAuthError
+		var cv *tls.CertificateVerificationError
+		if errors.As(err, &cv) {
+			return "The provider's sign-in server presented a certificate the system does not trust, so Mailroom sent it nothing. " +
+				"Check the provider card's endpoints."
+		}
+		if errors.As(err, &oe) {
+			return fmt.Sprintf("The provider's sign-in server refused the request (%s). Sign in again; if it keeps failing, "+
+				"check the provider card's client ID and endpoints.", oe.Code)
+		}
+		return "The provider's sign-in server could not be reached. Check your internet connection and try again."
 	case errors.Is(err, ErrAuthFailed):
 		return "The server did not accept the login or password. Check both and try again."
 	case errors.Is(err, ErrStartTLSNotOffered):

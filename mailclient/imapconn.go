@@ -54,7 +54,7 @@ func dialIMAP(ctx context.Context, s Settings, password string, handler *imapcli
 		if err != nil {
 			return err
 		}
-		return r.imapLogin(c, caps, s.Login, password)
+		return r.imapLogin(c, caps, s, password)
 	}()
 	if err != nil {
 		ic.close()

@@ -74,18 +74,23 @@ var ErrNoSuchFolder = errors.New("no such folder")
 // Unless cancelled, the outcome is recorded as the mailbox's state. It returns what changed
 // per folder, and on failure an error Explain turns into a sentence (see also OutcomeOf).
 func SyncMailbox(ctx context.Context, store SyncStore, secrets SecretStore, m *data.Mailbox, opt SyncOptions) ([]FolderSummary, error) {
-	settings, password, err := mailboxSettings(ctx, store, secrets, m)
-	if err != nil {
+	var sums []FolderSummary
+	connected := false
+	err := retryRefused(secrets, m, func() error {
+		settings, password, err := mailboxSettings(ctx, store, secrets, m)
+		if connected = err == nil; !connected {
+			return err
+		}
+		sums, err = syncSettings(ctx, store, settings, password, m, opt)
+		return err
+	})
+	if !connected && !recorded(err) {
 		return nil, err
 	}
-	sums, err := syncSettings(ctx, store, settings, password, m, opt)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return sums, err
 	}
-	state, msg := data.MailboxOK, ""
-	if err != nil {
-		state, msg = data.MailboxError, Explain(err)
-	}
+	state, msg := StateOf(err)
 	if serr := store.SetMailboxState(context.WithoutCancel(ctx), m.ID, state, msg); serr != nil {
 		return sums, errors.Join(err, fmt.Errorf("record state of %s: %w", m.Address, serr))
 	}
@@ -98,14 +103,14 @@ func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, 
 	if err != nil {
 		return Settings{}, "", fmt.Errorf("read provider of %s: %w", m.Address, err)
 	}
-	password, err := secrets.Get(ctx, m.KeyringRef)
-	if errors.Is(err, data.ErrNotFound) {
-		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrNoPassword)
-	}
-	if err != nil {
-		return Settings{}, "", fmt.Errorf("read password of %s: %w", m.Address, err)
-	}
 	s := SettingsFor(p, m.Login, &Trust{Pins: store})
+	if s.IMAP == nil {
+		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrIMAPDisabled)
+	}
+	password, err := mailboxSecret(ctx, secrets, p, m)
+	if err != nil {
+		return Settings{}, "", err
+	}
 	if s.IMAP == nil {
 		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrIMAPDisabled)
 	}

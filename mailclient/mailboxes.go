@@ -113,21 +113,21 @@ func RetestMailbox(ctx context.Context, store MailboxStore, secrets SecretStore,
 	if err != nil {
 		return fmt.Errorf("read provider of %s: %w", m.Address, err)
 	}
-	password, err := secrets.Get(ctx, m.KeyringRef)
-	if errors.Is(err, data.ErrNotFound) {
-		return fmt.Errorf("%s: %w", m.Address, ErrNoPassword)
+	connected := false
+	err = retryRefused(secrets, m, func() error {
+		password, err := mailboxSecret(ctx, secrets, p, m)
+		if connected = err == nil; !connected {
+			return err
+		}
+		return TestConnection(ctx, SettingsFor(p, m.Login, &Trust{Pins: store}), password, step)
+	})
+	if !connected && !recorded(err) {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read password of %s: %w", m.Address, err)
-	}
-	err = TestConnection(ctx, SettingsFor(p, m.Login, &Trust{Pins: store}), password, step)
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	state, msg := data.MailboxOK, ""
-	if err != nil {
-		state, msg = data.MailboxError, Explain(err)
-	}
+	state, msg := StateOf(err)
 	if serr := store.SetMailboxState(context.WithoutCancel(ctx), m.ID, state, msg); serr != nil {
 		return errors.Join(err, fmt.Errorf("record state of %s: %w", m.Address, serr))
 	}

@@ -307,6 +307,7 @@ type prepared struct {
 	out      *OutMessage
 	msg      io.WriterTo
 	size     int64
+	box      *data.Mailbox
 }
 
 // ErrSnapshotMissing: the file keeping a queued message as it goes out was removed from
@@ -323,12 +324,9 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 	if err != nil {
 		return nil, fmt.Errorf("provider of %s: %w", mb.Address, err)
 	}
-	password, err := o.secrets.Get(ctx, mb.KeyringRef)
-	if errors.Is(err, data.ErrNotFound) {
-		return nil, fmt.Errorf("%s: %w", mb.Address, ErrNoPassword)
-	}
+	password, err := mailboxSecret(ctx, o.secrets, p, mb)
 	if err != nil {
-		return nil, fmt.Errorf("read password of %s: %w", mb.Address, err)
+		return nil, err
 	}
 	c := it.Composition
 	if it.Spool != "" {
@@ -348,7 +346,7 @@ func (o *Outbox) prepare(ctx context.Context, it *data.OutboxItem) (*prepared, e
 		s.Progress = func(sent, total int64) { o.opts.Progress(it.ID, sent, total) }
 	}
 	s.DataEnding = func() error { return o.store.MarkOutboxDataEnded(context.WithoutCancel(ctx), it.ID) }
-	return &prepared{settings: s, password: password, out: out, msg: msg, size: size}, nil
+	return &prepared{settings: s, password: password, out: out, msg: msg, size: size, box: mb}, nil
 }
 
 // message returns what goes out for it, and its size: its snapshot, or, for a message queued
@@ -401,6 +399,7 @@ func (o *Outbox) send(ctx context.Context, it *data.OutboxItem) error {
 	p, err := o.prepare(ctx, it)
 	if err == nil {
 		err = Send(ctx, p.settings, p.password, p.out, p.msg, p.size)
+		forgetRefused(o.secrets, p.box, err)
 	}
 	bg := context.WithoutCancel(ctx)
 	var serr error

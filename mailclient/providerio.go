@@ -264,6 +264,12 @@ func applyConfig(ctx context.Context, store providerView, cc *ClientConfig) (Imp
 		merged.IMAPEnabled, merged.IMAP = p.IMAPEnabled, p.IMAP
 		merged.SMTPEnabled, merged.SMTP = p.SMTPEnabled, p.SMTP
 		merged.LoginRule, merged.Domains = p.LoginRule, p.Domains
+		merged.IMAPAuth, merged.SMTPAuth = p.IMAPAuth, p.SMTPAuth
+		clientID := merged.OAuth.ClientID
+		merged.OAuth = p.OAuth
+		if merged.OAuth.ClientID == "" {
+			merged.OAuth.ClientID = clientID // the administrator's, which the file does not know
+		}
 		p = &merged
 	}
 	p.ExternalID = key
@@ -391,7 +397,8 @@ func withSuffix(name, suffix string) string {
 func sameCard(p, q *data.Provider) bool {
 	return p.Name == q.Name && p.ExternalID == q.ExternalID && p.LoginRule == q.LoginRule &&
 		p.IMAPEnabled == q.IMAPEnabled && p.IMAP == q.IMAP && p.SMTPEnabled == q.SMTPEnabled && p.SMTP == q.SMTP &&
-		slices.Equal(slices.Sorted(slices.Values(p.Domains)), slices.Sorted(slices.Values(q.Domains)))
+		slices.Equal(slices.Sorted(slices.Values(p.Domains)), slices.Sorted(slices.Values(q.Domains))) &&
+		data.SameSignIn(p, q)
 }
 
 // ProblemMessage returns one plain sentence for an error that stopped an import or export.

@@ -62,7 +62,8 @@ func (e *RecipientError) Unwrap() error { return e.Err }
 // Temporary reports whether sending again later may succeed without anyone changing
 // anything: the network or the server was away (refused, timed out, unreachable) or the
 // server answered 4xx. A 5xx, a certificate to decide on, a refused password, a message too
-// large, an unreadable attachment and an unknown outcome are not temporary.
+// large, an unreadable attachment and an unknown outcome are not temporary. A sign-in to do
+// again (or a refused access token, refreshed at the next try) is: the outbox waits for it.
 func Temporary(err error) bool {
 	var (
 		se *ServerError
@@ -74,10 +75,13 @@ func Temporary(err error) bool {
 	switch {
 	case err == nil:
 		return false
+	case errors.Is(err, ErrSignInAgain), errors.Is(err, ErrTokenRefused):
+		return true // the outbox waits until the person has signed in again
 	case errors.Is(err, ErrOutcomeUnknown), errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &sz),
 		errors.As(err, &ae), errors.Is(err, ErrAuthFailed), errors.Is(err, ErrStartTLSNotOffered),
 		errors.Is(err, ErrNotTLS), errors.Is(err, ErrNoAuthMechanism), errors.Is(err, ErrLoginDisabled),
-		errors.Is(err, ErrNoPassword), errors.Is(err, ErrProtocol), errors.Is(err, ErrSnapshotMissing):
+		errors.Is(err, ErrNoPassword), errors.Is(err, ErrProtocol), errors.Is(err, ErrSnapshotMissing),
+		errors.Is(err, ErrNoClientID):
 		return false
 	case errors.As(err, &se):
 		return se.Code >= 400 && se.Code < 500
@@ -174,7 +178,7 @@ func (r *stepper) smtpSession(s Settings, password string) (*smtp.Client, func()
 		}
 	}
 	if s.Login != "" {
-		if err := r.smtpAuth(c, e, s.Login, password); err != nil {
+		if err := r.smtpAuth(c, e, s, password); err != nil {
 			return fail(err)
 		}
 	}

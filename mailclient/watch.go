@@ -126,7 +126,7 @@ func permanent(err error) bool {
 	var ue *UntrustedCertError
 	var pe *PinMismatchError
 	for _, e := range []error{ErrNoIdle, ErrNoPassword, ErrIMAPDisabled, ErrAuthFailed, ErrStartTLSNotOffered,
-		ErrLoginDisabled, ErrNoAuthMechanism, ErrNotTLS} {
+		ErrLoginDisabled, ErrNoAuthMechanism, ErrNotTLS, ErrSignInAgain, ErrNoClientID} {
 		if errors.Is(err, e) {
 			return true
 		}

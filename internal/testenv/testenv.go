@@ -52,6 +52,17 @@ type Servers struct {
 
 	// Dir is the folder holding the whole instance (configuration, logs, sockets).
 	Dir string
+
+	// OAuthURL is the base URL (http, loopback) of the test OAuth 2.0 authorization server,
+	// .ci/oauth-server.py: /authorize redirects at once with a code for the login_hint user,
+	// /token, /revoke, and /control/... change its behaviour (see the script). Dovecot checks
+	// access tokens there, so IMAP and SMTP take XOAUTH2 and OAUTHBEARER with them.
+	OAuthURL string
+	// OAuthClientID is the only client ID the authorization server knows.
+	OAuthClientID string
+	// OAuthHTTPSURL is the same authorization server over https, with a certificate of the
+	// test CA (CAFile).
+	OAuthHTTPSURL string
 }
 
 // Load returns the test servers described by the MAILROOM_TEST_* environment variables.
@@ -92,6 +103,9 @@ func Load(t testing.TB) Servers {
 		SilentAddr:       need("MAILROOM_TEST_SILENT_ADDR"),
 		MaildirRoot:      need("MAILROOM_TEST_MAILDIR"),
 		Dir:              need("MAILROOM_TEST_DIR"),
+		OAuthURL:         need("MAILROOM_TEST_OAUTH_URL"),
+		OAuthClientID:    need("MAILROOM_TEST_OAUTH_CLIENT_ID"),
+		OAuthHTTPSURL:    need("MAILROOM_TEST_OAUTH_HTTPS_URL"),
 		Users:            map[string]string{},
 	}
 	for _, pair := range strings.Split(need("MAILROOM_TEST_USERS"), ",") {
