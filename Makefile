@@ -15,8 +15,12 @@ build: deps
 
 # Unit, GUI and integration tests, with the race detector, against a real Dovecot, Postfix
 # and gnome-keyring that .ci/with-test-env.sh starts on 127.0.0.1 and stops afterwards.
+# TestWatchInboxAgainstDovecot stops and restarts the shared test Dovecot, so it runs on its own
+# after the rest, whose packages run in parallel and would lose their connections meanwhile.
+SERIAL_TESTS = ^TestWatchInboxAgainstDovecot$$
 test: deps
-	bash .ci/with-test-env.sh $(GO) test -race -count=1 ./...
+	bash .ci/with-test-env.sh sh -c '$(GO) test -race -count=1 -skip "$(SERIAL_TESTS)" ./... && \
+		$(GO) test -race -count=1 -run "$(SERIAL_TESTS)" -v ./mailclient/'
 
 deps:
 	@bash .ci/install-deps.sh
