@@ -272,13 +272,19 @@ func showError(win fyne.Window, title, msg string) {
 // ShowStartupProblem shows, in a window of its own, why Mailroom cannot start (msg is one plain
 // sentence); closing it ends the app.
 func ShowStartupProblem(a fyne.App, msg string) {
+	ShowProblem(a, "Mailroom cannot open its database", msg)
+}
+
+// ShowProblem shows, in a window of its own titled title, why Mailroom cannot go on (msg is one
+// plain sentence); closing it ends the app.
+func ShowProblem(a fyne.App, title, msg string) {
 	w := a.NewWindow("Mailroom")
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	quit := widget.NewButton("Quit", w.Close)
 	quit.Importance = widget.HighImportance
-	title := widget.NewLabelWithStyle("Mailroom cannot open its database", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.SetContent(container.NewBorder(container.NewHBox(widget.NewIcon(theme.ErrorIcon()), title), container.NewHBox(layoutSpacer(), quit), nil, nil, text))
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.SetContent(container.NewBorder(container.NewHBox(widget.NewIcon(theme.ErrorIcon()), heading), container.NewHBox(layoutSpacer(), quit), nil, nil, text))
 	w.Resize(fyne.NewSize(520, 200))
 	w.SetMaster()
 	w.Show()
