@@ -76,6 +76,7 @@ type UI struct {
 	settings   *settingsView
 	outboxView *outboxView
 	outbox     *mailclient.Outbox
+	bg         *background        // the tray icon, when Mailroom keeps running with its window closed
 	workers    sync.WaitGroup     // long-running loops (the outbox), stopped with the window
 	stop       context.CancelFunc // ends them
 
@@ -97,6 +98,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
+	u.bg = newBackground(u)
 	u.mailboxes = newMailboxesView(u)
 	u.mail = newMailView(u)
 	u.providers = newProvidersView(u)
@@ -143,6 +145,8 @@ func (u *UI) ShowMain() {
 		prefs.SetFloat("window.height", float64(s.Height))
 	})
 	u.installMainKeys(tabs)
+	u.win.SetCloseIntercept(u.closeMain)
+	u.bg.start()
 	u.win.SetMaster()
 	u.win.Show()
 	u.reload()
@@ -177,6 +181,7 @@ func (u *UI) installMainKeys(tabs *container.AppTabs) {
 	}
 	shortcuts{
 		ctrl(fyne.KeyN): func() { u.compose(data.Composition{}, 0) },
+		ctrl(fyne.KeyQ): u.quit,
 		ctrl(fyne.KeyR): mail(func() { u.mail.answer(false, false) }),
 		{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: mail(func() { u.mail.answer(true, false) }),
 		ctrl(fyne.KeyL): mail(func() { u.mail.answer(false, true) }),

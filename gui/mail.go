@@ -222,6 +222,7 @@ func (v *mailView) load() {
 			return
 		}
 		v.mailboxes, v.folders = boxes, folders
+		v.ui.bg.setUnread(unreadInboxes(folders))
 		v.watchInboxes()
 		v.welcome.Hidden = len(boxes) > 0
 		v.welcome.Refresh()
@@ -421,6 +422,7 @@ func (v *mailView) refreshCounts() {
 	}, func(err error) {
 		if err == nil {
 			v.folders = folders
+			v.ui.bg.setUnread(unreadInboxes(folders))
 			v.tree.Refresh()
 		}
 	})

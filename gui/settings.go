@@ -64,7 +64,7 @@ func newSettingsView(u *UI) *settingsView {
 		}
 	}
 	mail := container.NewVBox(widget.NewLabelWithStyle("Check for new mail", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), widget.NewSeparator())
+		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), backgroundSetting(u), widget.NewSeparator())
 	v.content = container.NewVBox(mail, title, intro,
 		container.NewBorder(nil, nil, nil, v.subscribe, v.source), v.sourceErr,
 		v.status, container.NewHBox(v.refresh, v.unsubscribe))
