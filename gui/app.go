@@ -140,6 +140,7 @@ func (u *UI) ShowMain() {
 	u.stop, u.runCtx = stop, ctx
 	u.win.SetOnClosed(func() {
 		u.stopWorkers()
+		savePosition(u.win, prefs)
 		s := u.win.Canvas().Size()
 		prefs.SetFloat("window.width", float64(s.Width))
 		prefs.SetFloat("window.height", float64(s.Height))
@@ -149,6 +150,7 @@ func (u *UI) ShowMain() {
 	u.bg.start()
 	u.win.SetMaster()
 	u.win.Show()
+	restorePosition(u.win, prefs)
 	u.reload()
 	u.followProviderList(ctx)
 	u.cleanForwardFiles()

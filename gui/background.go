@@ -162,6 +162,7 @@ func unreadInboxes(folders map[int64][]*data.Folder) int {
 func (u *UI) closeMain() {
 	if u.bg.keep() {
 		u.bg.show()
+		savePosition(u.win, u.app.Preferences())
 		u.win.Hide()
 		return
 	}
