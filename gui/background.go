@@ -183,6 +183,5 @@ func backgroundSetting(u *UI) fyne.CanvasObject {
 		note.SetText("This desktop offers Mailroom no system tray, so closing the window quits Mailroom.")
 	}
 	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
 	return container.NewVBox(check, note)
 }
