@@ -77,6 +77,7 @@ type UI struct {
 	outboxView *outboxView
 	outbox     *mailclient.Outbox
 	bg         *background        // the tray icon, when Mailroom keeps running with its window closed
+	clicks     *clickNotifier     // notifications that open what they announce; nil where there are none
 	workers    sync.WaitGroup     // long-running loops (the outbox), stopped with the window
 	stop       context.CancelFunc // ends them
 
@@ -99,6 +100,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
 	u.bg = newBackground(u)
+	u.clicks = sessionNotifier()
 	u.mailboxes = newMailboxesView(u)
 	u.mail = newMailView(u)
 	u.providers = newProvidersView(u)

@@ -680,7 +680,12 @@ func (v *mailView) announce(n mailclient.NewMail) {
 	if len(n.Latest) > 0 {
 		text += ": " + orDash(n.Latest[0].From(), "(no sender)") + " — " + orDash(n.Latest[0].Subject, "(no subject)")
 	}
-	v.ui.app.SendNotification(fyne.NewNotification("New mail", text))
+	latest := n.Latest
+	var open func()
+	if len(latest) > 0 {
+		open = func() { v.ui.showMessage(latest[0]) }
+	}
+	v.ui.notify("New mail", text, open)
 	v.refreshAfterWatch()
 }
 
