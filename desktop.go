@@ -27,6 +27,9 @@ func claimInstance(e *env, args []string) (p *instance.Primary, handed bool, cod
 		if p.Stale {
 			e.log.Info("replaced the socket of a Mailroom that ended without closing it", "db", e.dbPath)
 		}
+		if p.NoSocket != nil {
+			e.log.Warn("later starts on this database cannot hand over their links", "err", p.NoSocket)
+		}
 		return p, false, 0
 	case !errors.Is(err, instance.ErrRunning):
 		e.log.Warn("running without the one-window check", "err", err)

@@ -36,7 +36,10 @@ type Primary struct {
 	socket string
 	// Stale is true when a socket left by a Mailroom that ended without cleaning up was replaced.
 	Stale bool
-	wg    sync.WaitGroup
+	// NoSocket says why there is no socket when none could be made (Wine has no AF_UNIX, a
+	// path may be too long): the claim holds, but later starts cannot hand anything over.
+	NoSocket error
+	wg       sync.WaitGroup
 }
 
 type message struct {
@@ -59,7 +62,7 @@ func paths(dir, dbPath string) (lock, socket string) {
 
 // Claim makes this process the one running Mailroom on dbPath, using dir (see Dir) for its
 // lock and socket. It returns ErrRunning when another process holds the claim, or another
-// error when the lock or socket cannot be made (Mailroom can then run without the check).
+// error when the lock cannot be taken (Mailroom can then run without the check).
 func Claim(dir, dbPath string) (*Primary, error) {
 	if err := privateDir(dir); err != nil {
 		return nil, err
@@ -82,10 +85,8 @@ func Claim(dir, dbPath string) (*Primary, error) {
 			return nil, fmt.Errorf("remove stale instance socket: %w", err)
 		}
 	}
-	p.ln, err = net.Listen("unix", socket)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("listen on instance socket: %w", err)
+	if p.ln, err = net.Listen("unix", socket); err != nil {
+		p.ln, p.NoSocket = nil, fmt.Errorf("listen on instance socket: %w", err)
 	}
 	return p, nil
 }
@@ -93,6 +94,9 @@ func Claim(dir, dbPath string) (*Primary, error) {
 // Serve answers later starts until Close, calling handle with the arguments each hands over.
 // handle runs on Serve's own goroutine, one start at a time, and should return quickly.
 func (p *Primary) Serve(handle func(args []string)) {
+	if p.ln == nil {
+		return
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -121,7 +125,10 @@ func (p *Primary) answer(conn net.Conn, handle func([]string)) {
 
 // Close stops answering, removes the socket and releases the claim.
 func (p *Primary) Close() error {
-	err := p.ln.Close()
+	var err error
+	if p.ln != nil {
+		err = p.ln.Close()
+	}
 	p.wg.Wait()
 	if cerr := p.lock.Close(); err == nil {
 		err = cerr

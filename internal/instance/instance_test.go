@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,5 +105,28 @@ func TestSamePathSpelledDifferentlyIsOneDatabase(t *testing.T) {
 	defer p.Close()
 	if _, err := Claim(dir, filepath.Join(base, "sub", "..", "mail.db")); !errors.Is(err, ErrRunning) {
 		t.Fatalf("Claim of the same file by another path: %v, want ErrRunning", err)
+	}
+}
+
+func TestClaimHoldsWithoutASocket(t *testing.T) {
+	// A socket's path has at most 108 bytes; this one is longer, so no socket can be made.
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 120))
+	db := filepath.Join(t.TempDir(), "mail.db")
+	p, err := Claim(dir, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NoSocket == nil {
+		t.Fatal("a socket was made on a path too long for one")
+	}
+	p.Serve(func([]string) {})
+	if _, err := Claim(dir, db); !errors.Is(err, ErrRunning) {
+		t.Fatalf("second Claim: %v, want ErrRunning: still one Mailroom on the database", err)
+	}
+	if err := Hand(dir, db, nil, 300*time.Millisecond); err == nil {
+		t.Fatal("Hand succeeded with no socket")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
