@@ -18,12 +18,14 @@ trap 'rm -rf "$TMP"' EXIT
 exe=dist/mailroom-$VERSION-windows-amd64.exe
 [ -f "$exe" ] || fail "$exe is missing"
 file -b "$exe" | grep -q '^PE32+ executable (GUI) x86-64' || fail "$exe is not a 64-bit GUI program: $(file -b "$exe")"
-rsrc=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n '/Resource Directory/,$p')
-for type in 'ICON' 'GROUP_ICON' 'VERSION' 'MANIFEST'; do
-    grep -q "Type: $type\b" <<<"$rsrc" || fail "$exe has no $type resource"
+# The resource types at the top of .rsrc, by number: 3 icon, 14 icon group, 16 version, 24 manifest.
+types=$(x86_64-w64-mingw32-objdump -p "$exe" | sed -n '/The .rsrc Resource Directory/,/^$/p' |
+    sed -n 's/^[0-9a-f]*   Entry: ID: 0x\([0-9a-f]*\),.*/\1/p')
+for type in 000003:icon 00000e:icon-group 000010:version 000018:manifest; do
+    grep -qx "${type%%:*}" <<<"$types" || fail "$exe has no ${type#*:} resource"
 done
-strings -el "$exe" | grep -qx "$VERSION.*" || fail "$exe does not carry version $VERSION"
-strings "$exe" | grep -q '<assemblyIdentity' || fail "$exe has no application manifest"
+strings -el "$exe" | grep -x "$VERSION.*" >/dev/null || fail "$exe does not carry version $VERSION"
+strings "$exe" | grep "<assemblyIdentity" >/dev/null || fail "$exe has no application manifest"
 echo "check-package: $exe: $(file -b "$exe"), icon, version $VERSION and manifest"
 
 # Linux
