@@ -15,10 +15,12 @@ build: deps
 
 # Unit, GUI and integration tests, with the race detector, against a real Dovecot, Postfix
 # and gnome-keyring that .ci/with-test-env.sh starts on 127.0.0.1 and stops afterwards.
+# One package at a time (-p 1): mailclient's watcher test restarts the shared Dovecot, and a
+# message the GUI tests send meanwhile waits in Postfix's queue for minutes.
 # Then it builds the Linux package and the Windows executable and checks them (.ci/check-package.sh).
 test: deps
 	@bash .ci/install-deps.sh xvfb xdotool
-	bash .ci/with-test-env.sh $(GO) test -race -count=1 ./...
+	bash .ci/with-test-env.sh $(GO) test -race -count=1 -p 1 ./...
 	$(MAKE) --no-print-directory package
 	bash .ci/check-package.sh
 

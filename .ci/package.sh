@@ -18,7 +18,7 @@ FYNE=$ROOT/build/tools/fyne
 mkdir -p dist build
 
 fyne_tool() {
-    if ! "$FYNE" version 2>/dev/null | grep -q "$FYNE_TOOL_VERSION"; then
+    if ! "$FYNE" version 2>/dev/null | grep "$FYNE_TOOL_VERSION" >/dev/null; then
         echo "package: installing the fyne tool $FYNE_TOOL_VERSION" >&2
         GOBIN=$ROOT/build/tools "$GO" install "fyne.io/tools/cmd/fyne@$FYNE_TOOL_VERSION"
     fi
