@@ -22,6 +22,7 @@ import (
 	"mailroom/assets"
 	"mailroom/data"
 	"mailroom/gui"
+	"mailroom/mailclient"
 )
 
 const appID = "io.mailroom.app"
@@ -75,6 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs.StringVar(&e.dbPath, "db", os.Getenv("MAILROOM_DB"), "database file")
+	showVersion := fs.Bool("version", false, "print the version")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout, nil, commands())
@@ -84,14 +86,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		usage(stderr, nil, commands())
 		return 2
 	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "Mailroom", version())
+		return 0
+	}
 	if e.dbPath == "" {
 		e.dbPath = defaultDBPath()
 	}
 	logFile := openLog(stderr)
 	defer logFile.Close()
 	e.log = slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if fs.NArg() == 0 {
-		return runGUI(e)
+	if fs.NArg() == 0 || mailclient.IsMailto(fs.Arg(0)) {
+		return runGUI(e, fs.Args())
 	}
 	return dispatch(e, nil, commands(), fs.Args())
 }
@@ -120,7 +126,8 @@ func usage(w io.Writer, path []string, cmds []command) {
 	prefix := strings.Join(append([]string{"mailroom"}, path...), " ")
 	fmt.Fprintf(w, "Usage:\n")
 	if len(path) == 0 {
-		fmt.Fprintf(w, "  mailroom [--db PATH]                open the Mailroom window\n")
+		fmt.Fprintf(w, "  mailroom [--db PATH] [mailto:…]     open the Mailroom window (a compose window for the link)\n")
+		fmt.Fprintf(w, "  mailroom --version                  print the version\n")
 	}
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-35s %s\n", prefix+" "+c.name+ifBranch(c), c.summary)
@@ -233,7 +240,16 @@ func openProblem(path string, err error) string {
 	return fmt.Sprintf("%s cannot be opened: %v", path, err)
 }
 
-func runGUI(e *env) int {
+// runGUI opens the window, or hands args (mailto: links) to the Mailroom already open on the
+// database and returns 0.
+func runGUI(e *env, args []string) int {
+	claim, handed, code := claimInstance(e, args)
+	if handed {
+		return code
+	}
+	if claim != nil {
+		defer claim.Close()
+	}
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon())
 	s, err := data.Open(e.dbPath, currentUser())
@@ -244,7 +260,10 @@ func runGUI(e *env) int {
 		return 1
 	}
 	defer s.Close()
-	gui.New(a, s, data.NewSecrets(), e.log).ShowMain()
+	u := gui.New(a, s, data.NewSecrets(), e.log)
+	u.ShowMain()
+	serveInstance(claim, u.Open)
+	u.Open(args)
 	a.Run()
 	return 0
 }

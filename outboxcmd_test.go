@@ -25,11 +25,15 @@ import (
 	"mailroom/internal/testenv"
 )
 
-// TestMain lets a test run mailroom in a process of its own (see mailroomProcess), to kill
-// it or interrupt it as a person would.
+// TestMain lets a test run mailroom in a process of its own, to kill it or interrupt it as a
+// person would: with its arguments in MAILROOM_TEST_MAIN_ARGS (see mailroomProcess), or, with
+// MAILROOM_TEST_AS_MAIN=1, as the test binary's own arguments (the desktop tests).
 func TestMain(m *testing.M) {
 	if args, ok := os.LookupEnv("MAILROOM_TEST_MAIN_ARGS"); ok {
 		os.Exit(run(strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	if os.Getenv("MAILROOM_TEST_AS_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -79,6 +79,8 @@ type UI struct {
 	settings   *settingsView
 	outboxView *outboxView
 	outbox     *mailclient.Outbox
+	bg         *background        // the tray icon, when Mailroom keeps running with its window closed
+	clicks     *clickNotifier     // notifications that open what they announce; nil where there are none
 	workers    sync.WaitGroup     // long-running loops (the outbox), stopped with the window
 	stop       context.CancelFunc // ends them
 
@@ -106,6 +108,8 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
 	u.win = a.NewWindow("Mailroom")
+	u.bg = newBackground(u)
+	u.clicks = sessionNotifier()
 	u.mailboxes = newMailboxesView(u)
 	u.mail = newMailView(u)
 	u.providers = newProvidersView(u)
@@ -145,13 +149,17 @@ func (u *UI) ShowMain() {
 	u.stop, u.runCtx = stop, ctx
 	u.win.SetOnClosed(func() {
 		u.stopWorkers()
+		savePosition(u.win, prefs)
 		s := u.win.Canvas().Size()
 		prefs.SetFloat("window.width", float64(s.Width))
 		prefs.SetFloat("window.height", float64(s.Height))
 	})
 	u.installMainKeys(tabs)
+	u.win.SetCloseIntercept(u.closeMain)
+	u.bg.start()
 	u.win.SetMaster()
 	u.win.Show()
+	restorePosition(u.win, prefs)
 	u.reload()
 	u.followProviderList(ctx)
 	u.cleanForwardFiles()
@@ -184,6 +192,7 @@ func (u *UI) installMainKeys(tabs *container.AppTabs) {
 	}
 	shortcuts{
 		ctrl(fyne.KeyN): func() { u.compose(data.Composition{}, 0) },
+		ctrl(fyne.KeyQ): u.quit,
 		ctrl(fyne.KeyR): mail(func() { u.mail.answer(false, false) }),
 		{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: mail(func() { u.mail.answer(true, false) }),
 		ctrl(fyne.KeyL): mail(func() { u.mail.answer(false, true) }),
@@ -274,13 +283,19 @@ func showError(win fyne.Window, title, msg string) {
 // ShowStartupProblem shows, in a window of its own, why Mailroom cannot start (msg is one plain
 // sentence); closing it ends the app.
 func ShowStartupProblem(a fyne.App, msg string) {
+	ShowProblem(a, "Mailroom cannot open its database", msg)
+}
+
+// ShowProblem shows, in a window of its own titled title, why Mailroom cannot go on (msg is one
+// plain sentence); closing it ends the app.
+func ShowProblem(a fyne.App, title, msg string) {
 	w := a.NewWindow("Mailroom")
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	quit := widget.NewButton("Quit", w.Close)
 	quit.Importance = widget.HighImportance
-	title := widget.NewLabelWithStyle("Mailroom cannot open its database", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.SetContent(container.NewBorder(container.NewHBox(widget.NewIcon(theme.ErrorIcon()), title), container.NewHBox(layoutSpacer(), quit), nil, nil, text))
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.SetContent(container.NewBorder(container.NewHBox(widget.NewIcon(theme.ErrorIcon()), heading), container.NewHBox(layoutSpacer(), quit), nil, nil, text))
 	w.Resize(fyne.NewSize(520, 200))
 	w.SetMaster()
 	w.Show()

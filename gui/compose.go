@@ -57,11 +57,7 @@ func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
 	}
 	w.draft.ID, w.draft.Composition = draftID, c
 	w.attachments = append([]string(nil), c.Attachments...)
-	title := c.Subject
-	if title == "" {
-		title = "New message"
-	}
-	w.win = u.app.NewWindow(title)
+	w.win = u.app.NewWindow(composeTitle(c.Subject))
 	w.build()
 	w.loadMailboxes(c.MailboxID)
 	if draftID == 0 && c.Body == "" {
@@ -75,7 +71,21 @@ func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
 	} else {
 		w.win.Canvas().Focus(w.body)
 	}
+	// Addresses that came filled in (a mailto: link) are checked at once, not at the first key.
+	for field, e := range map[string]*escEntry{mailclient.FieldTo: w.to, mailclient.FieldCc: w.cc, mailclient.FieldBcc: w.bcc} {
+		if e.Text != "" {
+			w.checkAddressesSoon(field, e)
+		}
+	}
 	return w
+}
+
+// composeTitle is the title of a compose window: its subject, "New message" while there is none.
+func composeTitle(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "New message"
+	}
+	return subject
 }
 
 func (w *composeWindow) build() {
@@ -97,6 +107,10 @@ func (w *composeWindow) build() {
 	}
 	w.to.SetPlaceHolder("Ann Example <ann@example.com>, bob@example.com")
 	w.subject = entry(c.Subject, mailclient.FieldSubject)
+	w.subject.OnChanged = func(s string) {
+		w.changed(mailclient.FieldSubject)
+		w.win.SetTitle(composeTitle(s))
+	}
 	w.body = newEscEntry(w.close, w.keys)
 	w.body.MultiLine = true
 	w.body.Wrapping = fyne.TextWrapWord

@@ -220,6 +220,7 @@ func (v *mailView) load() {
 			return
 		}
 		v.mailboxes, v.folders = boxes, folders
+		v.ui.bg.setUnread(unreadInboxes(folders))
 		v.watchInboxes()
 		v.welcome.Hidden = len(boxes) > 0
 		v.welcome.Refresh()
@@ -419,6 +420,7 @@ func (v *mailView) refreshCounts() {
 	}, func(err error) {
 		if err == nil {
 			v.folders = folders
+			v.ui.bg.setUnread(unreadInboxes(folders))
 			v.tree.Refresh()
 		}
 	})
@@ -683,7 +685,12 @@ func (v *mailView) announce(n mailclient.NewMail) {
 	if len(n.Latest) > 0 {
 		text += ": " + orDash(n.Latest[0].From(), "(no sender)") + " — " + orDash(n.Latest[0].Subject, "(no subject)")
 	}
-	v.ui.app.SendNotification(fyne.NewNotification("New mail", text))
+	latest := n.Latest
+	var open func()
+	if len(latest) > 0 {
+		open = func() { v.ui.showMessage(latest[0]) }
+	}
+	v.ui.notify("New mail", text, open)
 	v.refreshAfterWatch()
 }
 

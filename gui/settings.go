@@ -80,7 +80,7 @@ func newSettingsView(u *UI) *settingsView {
 		}
 	}
 	mail := container.NewVBox(widget.NewLabelWithStyle("Check for new mail", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), widget.NewSeparator())
+		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), backgroundSetting(u), widget.NewSeparator())
 	form := widget.NewForm(
 		widget.NewFormItem("List", container.NewVBox(v.source, v.sourceErr)),
 		widget.NewFormItem("Publisher's key", container.NewVBox(v.key, v.keyErr)))
