@@ -63,18 +63,26 @@ func nullText(s string) any {
 // ProviderByDomains returns the provider whose domains are exactly domains (in any order,
 // stored form), with its logo. It fails with ErrNotFound when no provider has that set.
 func (s *Store) ProviderByDomains(ctx context.Context, domains []string) (*Provider, error) {
+	return providerByDomains(domains,
+		func(domain string) *sql.Row { return s.resolveStmt.QueryRowContext(ctx, domain) },
+		func(id int64) (*Provider, error) { return s.Get(ctx, id) })
+}
+
+// providerByDomains finds the provider of domains[0] with owner (a query for the provider id
+// of one domain), reads it with get, and returns it only when its domains are exactly domains.
+func providerByDomains(domains []string, owner func(domain string) *sql.Row, get func(id int64) (*Provider, error)) (*Provider, error) {
 	if len(domains) == 0 {
 		return nil, fmt.Errorf("provider without domains: %w", ErrNotFound)
 	}
 	var pid int64
-	err := s.resolveStmt.QueryRowContext(ctx, domains[0]).Scan(&pid)
+	err := owner(domains[0]).Scan(&pid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("provider of %s: %w", domains[0], ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find provider of %s: %w", domains[0], err)
 	}
-	p, err := s.Get(ctx, pid)
+	p, err := get(pid)
 	if err != nil {
 		return nil, err
 	}

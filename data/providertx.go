@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -76,25 +75,11 @@ func (t *ProviderTx) ProviderByExternalID(ctx context.Context, id string) (*Prov
 
 // ProviderByDomains returns the provider whose domains are exactly domains, or ErrNotFound.
 func (t *ProviderTx) ProviderByDomains(ctx context.Context, domains []string) (*Provider, error) {
-	if len(domains) == 0 {
-		return nil, fmt.Errorf("provider without domains: %w", ErrNotFound)
-	}
-	var pid int64
-	err := t.tx.QueryRowContext(ctx, `SELECT provider_id FROM provider_domains WHERE domain = ?`, domains[0]).Scan(&pid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("provider of %s: %w", domains[0], ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find provider of %s: %w", domains[0], err)
-	}
-	p, err := t.get(ctx, pid)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Equal(p.Domains, slices.Sorted(slices.Values(domains))) {
-		return nil, fmt.Errorf("provider with domains %s: %w", strings.Join(domains, " "), ErrNotFound)
-	}
-	return p, nil
+	return providerByDomains(domains,
+		func(domain string) *sql.Row {
+			return t.tx.QueryRowContext(ctx, `SELECT provider_id FROM provider_domains WHERE domain = ?`, domain)
+		},
+		func(id int64) (*Provider, error) { return t.get(ctx, id) })
 }
 
 // NameTaken reports whether a provider other than id is called name, ignoring case and spaces.
