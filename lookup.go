@@ -58,32 +58,27 @@ func runLookup(e *env, args []string, discoverer func(*data.Store, string) *mail
 	if !ok {
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ictx, stop := interruptible()
-	defer stop()
-	ctx, cancel := context.WithTimeout(ictx, time.Minute)
-	defer cancel()
-	found, err := discoverer(s, *ispdb).Discover(ctx, address, nil)
-	if err != nil {
-		e.log.Info("lookup", "address", fs.Arg(0), "err", err)
-		fmt.Fprintf(e.stderr, "mailroom: %s\n", mailclient.DiscoveryMessage(err))
-		var de *mailclient.DiscoveryError
-		if errors.As(err, &de) && !*asJSON {
-			for _, a := range de.Attempts {
-				fmt.Fprintf(e.stderr, "  %-11s %s: %s\n", a.Source, a.URL, mailclient.AttemptMessage(a.Err))
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		found, err := discoverer(s, *ispdb).Discover(ctx, address, nil)
+		if err != nil {
+			e.log.Info("lookup", "address", address, "err", err)
+			fmt.Fprintf(e.stderr, "mailroom: %s\n", mailclient.DiscoveryMessage(err))
+			var de *mailclient.DiscoveryError
+			if errors.As(err, &de) && !*asJSON {
+				for _, a := range de.Attempts {
+					fmt.Fprintf(e.stderr, "  %-11s %s: %s\n", a.Source, a.URL, mailclient.AttemptMessage(a.Err))
+				}
 			}
+			return 1
 		}
-		return stoppedStatus(ictx, 1)
-	}
-	if *asJSON {
-		return printJSON(e, lookupResult(found))
-	}
-	printDiscovery(e, found)
-	return 0
+		if *asJSON {
+			return printJSON(e, lookupResult(found))
+		}
+		printDiscovery(e, found)
+		return 0
+	})
 }
 
 func lookupResult(d *mailclient.Discovery) lookupJSON {
@@ -137,21 +132,16 @@ func providersSubscribe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: "+usage)
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-	sub, err := s.Subscribe(ctx, source, *key)
-	if err != nil {
-		e.log.Error("subscribe", "err", err)
-		fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
-		return 1
-	}
-	fmt.Fprintf(e.stdout, "Subscribed to %s\nTrusting key %s\n", sub.Source, data.KeyFingerprint(*key))
-	return refreshAndPrint(ctx, e, s, http.DefaultClient)
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		sub, err := s.Subscribe(ctx, source, *key)
+		if err != nil {
+			e.log.Error("subscribe", "err", err)
+			fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
+			return 1
+		}
+		fmt.Fprintf(e.stdout, "Subscribed to %s\nTrusting key %s\n", sub.Source, data.KeyFingerprint(*key))
+		return refreshAndPrint(ctx, e, s, http.DefaultClient)
+	})
 }
 
 func subscribeProblem(err error) string {
@@ -171,25 +161,20 @@ func providersUnsubscribe(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers unsubscribe")
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-	n, err := s.Unsubscribe(ctx)
-	switch {
-	case errors.Is(err, data.ErrNotFound):
-		fmt.Fprintln(e.stderr, "mailroom: this database does not subscribe to a provider list")
-		return 1
-	case err != nil:
-		e.log.Error("unsubscribe", "err", err)
-		fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
-		return 1
-	}
-	fmt.Fprintf(e.stdout, "Unsubscribed; %d providers stay as ordinary providers\n", n)
-	return 0
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		n, err := s.Unsubscribe(ctx)
+		switch {
+		case errors.Is(err, data.ErrNotFound):
+			fmt.Fprintln(e.stderr, "mailroom: this database does not subscribe to a provider list")
+			return 1
+		case err != nil:
+			e.log.Error("unsubscribe", "err", err)
+			fmt.Fprintf(e.stderr, "mailroom: %s\n", subscribeProblem(err))
+			return 1
+		}
+		fmt.Fprintf(e.stdout, "Unsubscribed; %d providers stay as ordinary providers\n", n)
+		return 0
+	})
 }
 
 // providersRefresh refreshes the subscribed list now and prints what changed and how old the
@@ -199,14 +184,9 @@ func providersRefresh(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers refresh")
 		return 2
 	}
-	s, ok := openStore(e)
-	if !ok {
-		return 1
-	}
-	defer s.Close()
-	ctx, stop := interruptible()
-	defer stop()
-	return refreshAndPrint(ctx, e, s, http.DefaultClient)
+	return withStore(e, func(ctx context.Context, s *data.Store) int {
+		return refreshAndPrint(ctx, e, s, http.DefaultClient)
+	})
 }
 
 func refreshAndPrint(ctx context.Context, e *env, s *data.Store, client *http.Client) int {

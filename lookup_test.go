@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"mailroom/data"
+	"mailroom/internal/testenv"
 	"mailroom/mailclient"
 )
 
@@ -112,12 +113,7 @@ func TestLookupFromTheDomainsList(t *testing.T) {
 }
 
 func TestPublishSubscribeGrantRevokeCLI(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
-		}
-		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
-	}
+	testenv.NeedKeyring(t)
 	tmp := t.TempDir()
 	admin, bea := filepath.Join(tmp, "admin.db"), filepath.Join(tmp, "bea.db")
 	list := filepath.Join(tmp, "list")

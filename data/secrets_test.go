@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"mailroom/internal/testenv"
 )
 
 // failingRing answers every call with err, after delay.
@@ -82,20 +84,8 @@ func TestSecretsCancel(t *testing.T) {
 	}
 }
 
-// needKeyring skips the test outside the test environment (.ci/with-test-env.sh provides an
-// unlocked gnome-keyring on a private D-Bus session), and fails it there when CI=true.
-func needKeyring(t *testing.T) {
-	t.Helper()
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
-		}
-		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
-	}
-}
-
 func TestSecretsKeyringRoundTrip(t *testing.T) {
-	needKeyring(t)
+	testenv.NeedKeyring(t)
 	s := NewSecrets()
 	ctx := context.Background()
 	ref := fmt.Sprintf("test-%d@example.test#0001", time.Now().UnixNano())

@@ -12,20 +12,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
+	"mailroom/internal/testenv"
 	"mailroom/mailclient"
 )
-
-// needKeyring skips a test that signs provider lists outside the test environment (which
-// provides gnome-keyring), and fails it there when CI=true.
-func needKeyring(t *testing.T) {
-	t.Helper()
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
-		}
-		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
-	}
-}
 
 // dropKey removes the store's signing key from the keyring when the test ends.
 func dropKey(t *testing.T, s *data.Store) {
@@ -56,7 +45,7 @@ func publishedList(t *testing.T) (string, string) {
 }
 
 func TestPublishFromSettings(t *testing.T) {
-	needKeyring(t)
+	testenv.NeedKeyring(t)
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	dropKey(t, s)
 	p := data.NewProvider()
@@ -103,7 +92,7 @@ func TestPublishFromSettings(t *testing.T) {
 }
 
 func TestSubscribeAsksToCompareTheFingerprint(t *testing.T) {
-	needKeyring(t)
+	testenv.NeedKeyring(t)
 	list, adminKey := publishedList(t)
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "bea")
 	u := newTestUI(t, s)
@@ -186,7 +175,7 @@ func publisherRow(t *testing.T, u *UI, name string) *widget.Button {
 }
 
 func TestGrantAndRevokeOnThePermissionsScreen(t *testing.T) {
-	needKeyring(t)
+	testenv.NeedKeyring(t)
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	dropKey(t, s)
 	colleague := openStore(t, filepath.Join(t.TempDir(), "b.db"), "bea")

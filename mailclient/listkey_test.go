@@ -10,17 +10,13 @@ import (
 	"testing"
 
 	"mailroom/data"
+	"mailroom/internal/testenv"
 )
 
 // TestSigningKeyLivesOnlyInTheOSKeyring publishes with the real keyring (gnome-keyring in
 // the test environment) and checks that the secret key is there and nowhere else.
 func TestSigningKeyLivesOnlyInTheOSKeyring(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
-		}
-		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
-	}
+	testenv.NeedKeyring(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "mailroom.db")
 	s := openStoreAt(t, path, "ann")

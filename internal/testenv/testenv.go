@@ -126,3 +126,15 @@ func Load(t testing.TB) Servers {
 	}
 	return s
 }
+
+// NeedKeyring skips a test that needs the OS keyring (gnome-keyring on the private D-Bus
+// session that .ci/with-test-env.sh starts) when there is none, and fails it when CI=true.
+func NeedKeyring(t testing.TB) {
+	t.Helper()
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no D-Bus session but CI=true; run tests via .ci/with-test-env.sh")
+		}
+		t.Skip("no D-Bus session with a keyring; run via .ci/with-test-env.sh")
+	}
+}
