@@ -156,9 +156,17 @@ func mailboxSecret(ctx context.Context, secrets PasswordSource, p *data.Provider
 }
 
 func tokensOf(secrets PasswordSource) accessTokens {
+	return withTokens(secrets).(accessTokens)
+}
+
+// withTokens returns secrets as a source that also keeps OAuth 2.0 access tokens: secrets
+// itself when it does (Credentials), else Credentials around it. A long-lived user of secrets
+// (the outbox) wraps it once, so that its access tokens are kept between messages instead of
+// refreshed for each.
+func withTokens(secrets PasswordSource) PasswordSource {
 	switch t := secrets.(type) {
 	case accessTokens:
-		return t
+		return secrets
 	case SecretStore:
 		return NewCredentials(t, nil)
 	}

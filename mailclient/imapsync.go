@@ -111,9 +111,6 @@ func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, 
 	if err != nil {
 		return Settings{}, "", err
 	}
-	if s.IMAP == nil {
-		return Settings{}, "", fmt.Errorf("%s: %w", m.Address, ErrIMAPDisabled)
-	}
 	return s, password, nil
 }
 

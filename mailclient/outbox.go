@@ -104,7 +104,7 @@ func NewOutbox(store OutboxStore, secrets PasswordSource, opts OutboxOptions) *O
 		opts.Now = time.Now
 	}
 	host, _ := os.Hostname()
-	return &Outbox{store: store, secrets: secrets, opts: opts, claimer: host + "/" + strconv.Itoa(os.Getpid()),
+	return &Outbox{store: store, secrets: withTokens(secrets), opts: opts, claimer: host + "/" + strconv.Itoa(os.Getpid()),
 		wake: make(chan struct{}, 1)}
 }
 
