@@ -47,15 +47,37 @@ func (c *deadlineConn) Read(b []byte) (int, error) {
 		return 0, os.ErrDeadlineExceeded
 	}
 	t := c.currentTimeout()
-	c.Conn.SetReadDeadline(time.Now().Add(t))
+	c.Conn.SetReadDeadline(deadlineIn(t))
 	n, err := c.Conn.Read(b)
 	c.note(err, t)
 	return n, err
 }
 
+// deadlineIn is the deadline timeout t from now; none for 0 (see quiet).
+func deadlineIn(t time.Duration) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(t)
+}
+
+// quiet lets the server stay silent for as long as the caller sends no command (a sync
+// waiting for a folder's lease, which another sync may hold for minutes): the read that is
+// waiting for the server has no deadline until the returned func puts the timeout back. The
+// next command's answer then has the usual timeout again.
+func (c *deadlineConn) quiet() (restore func()) {
+	t := c.currentTimeout()
+	c.setTimeout(0)
+	c.Conn.SetReadDeadline(time.Time{})
+	return func() {
+		c.setTimeout(t)
+		c.Conn.SetReadDeadline(deadlineIn(t))
+	}
+}
+
 func (c *deadlineConn) Write(b []byte) (int, error) {
 	t := c.currentTimeout()
-	c.Conn.SetWriteDeadline(time.Now().Add(t))
+	c.Conn.SetWriteDeadline(deadlineIn(t))
 	n, err := c.Conn.Write(b)
 	c.note(err, t)
 	return n, err

@@ -20,7 +20,10 @@ func (sy *syncer) holdFolder(f *data.Folder) (*data.FolderLease, *data.Folder, e
 	if sy.opt.Waiting != nil {
 		waiting = func(owner string) { sy.opt.Waiting(f.Name, owner) }
 	}
+	// No command is outstanding while it waits: the connection may stay silent meanwhile.
+	restore := sy.ic.conn.quiet()
 	lease, err := sy.store.AcquireFolderLease(sy.ctx, f.ID, waiting)
+	restore()
 	if err != nil {
 		return nil, nil, err
 	}
