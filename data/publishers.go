@@ -219,7 +219,7 @@ func (s *Store) seedPublishers(tx *sql.Tx) (string, error) {
 	if err := tx.QueryRow(`SELECT count(*) FROM publishers`).Scan(&n); err != nil || n > 0 {
 		return own, err
 	}
-	if onList, err := isListPublisher(tx); err != nil {
+	if onList, err := isListPublisher(context.Background(), tx); err != nil {
 		return "", err
 	} else if onList {
 		_, err = tx.Exec(`INSERT INTO publishers (public_key, name, added_by, added_at)
@@ -233,11 +233,16 @@ func (s *Store) seedPublishers(tx *sql.Tx) (string, error) {
 
 // isListPublisher reports whether this database subscribes to a list whose trusted publishers
 // include its own key: then it may change the list's providers too, to publish them.
-func isListPublisher(tx *sql.Tx) (bool, error) {
+func isListPublisher(ctx context.Context, q rowQuerier) (bool, error) {
 	var n int
-	err := tx.QueryRow(`SELECT count(*) FROM list_publishers l JOIN signing_key k ON k.public_key = l.public_key
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM list_publishers l JOIN signing_key k ON k.public_key = l.public_key
 		WHERE EXISTS (SELECT 1 FROM provider_subscription)`).Scan(&n)
 	return n > 0, err
+}
+
+// rowQuerier is what isListPublisher reads through: a transaction, or the store's reader.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // requirePublisher seeds the set and fails with ErrNotPublisher unless the own key is in it
@@ -253,7 +258,7 @@ func (s *Store) requirePublisher(tx *sql.Tx) (string, error) {
 		(SELECT count(*) FROM provider_subscription)`, own).Scan(&mine, &subscribed); err != nil {
 		return "", err
 	}
-	onList, err := isListPublisher(tx)
+	onList, err := isListPublisher(context.Background(), tx)
 	if err != nil {
 		return "", err
 	}
@@ -484,8 +489,6 @@ func publishersFollowList(tx *sql.Tx) (bool, error) {
 // among that list's trusted publishers: then it may change the list's providers, to publish
 // them. A failed read counts as no.
 func (s *Store) IsListPublisher(ctx context.Context) bool {
-	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM list_publishers l JOIN signing_key k ON k.public_key = l.public_key
-		WHERE EXISTS (SELECT 1 FROM provider_subscription)`).Scan(&n)
-	return err == nil && n > 0
+	ok, err := isListPublisher(ctx, s.r)
+	return err == nil && ok
 }

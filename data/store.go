@@ -241,7 +241,7 @@ func (s *Store) Path() string { return s.path }
 // User returns the name of the user the store acts for.
 func (s *Store) User() string { return s.user }
 
-func (s *Store) stamp() string { return s.now().UTC().Format(time.RFC3339Nano) }
+func (s *Store) stamp() string { return stampOf(s.now()) }
 
 // tx runs fn in one write transaction, committed only when fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {

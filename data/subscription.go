@@ -444,7 +444,7 @@ func checkUnmanaged(tx *sql.Tx, id int64) error {
 	if id == 0 {
 		return nil
 	}
-	if publisher, err := isListPublisher(tx); err != nil || publisher {
+	if publisher, err := isListPublisher(context.Background(), tx); err != nil || publisher {
 		return err
 	}
 	var name string
