@@ -33,22 +33,11 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // parseWithAddress parses fs from args, which hold exactly one address anywhere among the flags.
 func parseWithAddress(e *env, fs *flag.FlagSet, args []string, usage string) (string, bool) {
-	var pos []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			fmt.Fprintln(e.stderr, "Usage: "+usage)
-			return "", false
-		}
-		args = fs.Args()
-		if len(args) > 0 {
-			pos, args = append(pos, args[0]), args[1:]
-		}
-	}
-	if len(pos) != 1 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() != 1 {
 		fmt.Fprintln(e.stderr, "Usage: "+usage)
 		return "", false
 	}
-	return pos[0], true
+	return fs.Arg(0), true
 }
 
 // fail prints the plain sentence for err, logs the whole chain, and returns exit status 1.
@@ -222,7 +211,7 @@ func mailboxList(e *env, args []string) int {
 	fs := flag.NewFlagSet("mailbox list", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 0 {
 		fmt.Fprintln(e.stderr, "Usage: mailroom mailbox list [--json]")
 		return 2
 	}

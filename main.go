@@ -22,6 +22,7 @@ import (
 	"mailroom/assets"
 	"mailroom/data"
 	"mailroom/gui"
+	_ "mailroom/internal/localeenv" // before Fyne reads the locale: see the package
 	"mailroom/mailclient"
 )
 
@@ -135,6 +136,40 @@ func usage(w io.Writer, path []string, cmds []command) {
 	if len(path) == 0 {
 		fmt.Fprintf(w, "\n--db PATH (or MAILROOM_DB) chooses the database; default %s\n", defaultDBPath())
 	}
+}
+
+// parseArgs parses fs from args with the flags before, after or among the arguments, as
+// people type them ("lookup ADDRESS --json"); "--" ends the flags, so what follows it is an
+// argument even when it starts with "-". A flag's value is taken from the next argument
+// unless the flag is boolean or written as --name=value.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !inline && !isBoolFlag(f) {
+			if i+1 == len(args) {
+				return fmt.Errorf("flag needs an argument: %s", a)
+			}
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return fs.Parse(append(append(flags, "--"), pos...))
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func ifBranch(c command) string {
@@ -272,7 +307,7 @@ func providersList(e *env, args []string) int {
 	fs := flag.NewFlagSet("providers list", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 0 {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers list [--json]")
 		return 2
 	}

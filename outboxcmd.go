@@ -36,7 +36,7 @@ func outboxList(e *env, args []string) int {
 	fs := flag.NewFlagSet("outbox list", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 0 {
 		fmt.Fprintln(e.stderr, "Usage: mailroom outbox list [--json]")
 		return 2
 	}

@@ -15,7 +15,7 @@ import (
 func providersImport(e *env, args []string) int {
 	fs := flag.NewFlagSet("providers import", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() == 0 {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers import PATH...  (clientConfig files, or folders of them)")
 		return 2
 	}
@@ -55,7 +55,7 @@ func providersExport(e *env, args []string) int {
 	fs := flag.NewFlagSet("providers export", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	dir := fs.String("dir", ".", "folder to write the files in")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers export [--dir DIR] [NAME...]")
 		return 2
 	}

@@ -16,7 +16,7 @@ func providersPublish(e *env, args []string) int {
 	fs := flag.NewFlagSet("providers publish", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	dir := fs.String("dir", "", "the folder to publish the list in")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *dir == "" {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 0 || *dir == "" {
 		fmt.Fprintln(e.stderr, "Usage: mailroom providers publish --dir DIR")
 		return 2
 	}

@@ -30,7 +30,7 @@ func sendCmd(e *env, args []string) int {
 	fs.Var(&bcc, "bcc", "hidden copy recipients")
 	fs.Var(&attach, "attach", "a file to attach (may be repeated)")
 	subject := fs.String("subject", "", "the subject")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *from == "" {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 0 || *from == "" {
 		fmt.Fprintln(e.stderr, "Usage: "+use)
 		return 2
 	}

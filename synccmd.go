@@ -22,21 +22,11 @@ func syncCmd(e *env, args []string) int {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	folder := fs.String("folder", "", "sync only this folder")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			fmt.Fprintln(e.stderr, "Usage: "+syncUsage)
-			return 2
-		}
-		if args = fs.Args(); len(args) == 0 {
-			break
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-	if len(pos) > 1 {
+	if err := parseArgs(fs, args); err != nil || fs.NArg() > 1 {
 		fmt.Fprintln(e.stderr, "Usage: "+syncUsage)
 		return 2
 	}
+	pos := fs.Args()
 	return withStore(e, func(ctx context.Context, s *data.Store) int {
 		boxes, code := boxesToSync(ctx, e, s, pos)
 		if boxes == nil {
