@@ -9,6 +9,12 @@ import (
 	"mailroom/data"
 )
 
+// forwardAttachments copies the attachments of message m for a forward to attach, streamed
+// from the server when the cache does not hold the message whole, and returns their paths.
+func (v *mailView) forwardAttachments(ctx context.Context, m *data.Message) ([]string, error) {
+	return v.mail.SaveAttachmentsForForward(ctx, m.ID, v.ui.attachDir(m.ID))
+}
+
 // forwardRoot is the folder under which forwarded messages' attachments are kept until sent.
 func (u *UI) forwardRoot() string { return filepath.Join(u.cacheDir, "forward") }
 

@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -720,7 +719,7 @@ func (v *mailView) answer(all, forward bool) {
 		}
 		orig = mailclient.OriginalOf(raw)
 		if forward {
-			attachments, err = mailclient.SaveAttachmentsForForward(raw, v.ui.attachDir(m.ID))
+			attachments, err = v.forwardAttachments(ctx, m)
 		}
 		return err
 	}, func(err error) {
@@ -835,50 +834,7 @@ func (r *readerPane) showReading(m *data.Message, rd *mailclient.Reading) {
 	for _, a := range rd.Attachments {
 		a := a
 		r.atts.Add(widget.NewButtonWithIcon(fmt.Sprintf("Save %s (%s)", orDash(a.Name, "attachment"), humanSize(a.Size)),
-			theme.DownloadIcon(), func() { r.v.ui.saveAttachment(m.ID, a) }))
+			theme.DownloadIcon(), func() { r.v.saveAttachment(m, a) }))
 	}
-	r.atts.Add(widget.NewButtonWithIcon("Save as .eml", theme.DocumentSaveIcon(), func() { r.v.ui.saveEML(m) }))
-}
-
-// saveAttachment writes one attachment where the person chooses, under a safe file name.
-func (u *UI) saveAttachment(id int64, a mailclient.Attachment) {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
-		defer w.Close()
-		raw, _, err := u.store.MessageBody(context.Background(), id)
-		if err == nil {
-			var b []byte
-			if b, err = mailclient.AttachmentData(raw, a.Index); err == nil {
-				_, err = w.Write(b)
-			}
-		}
-		if err != nil {
-			showError(u.win, "Save attachment", "The attachment could not be saved: "+mailclient.Explain(err))
-		}
-	}, u.win)
-	d.SetFileName(mailclient.SafeFileName(a.Name))
-	d.Resize(fyne.NewSize(760, 520))
-	d.Show()
-}
-
-// saveEML writes the whole message as it came from the server.
-func (u *UI) saveEML(m *data.Message) {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			return
-		}
-		defer w.Close()
-		raw, _, err := u.store.MessageBody(context.Background(), m.ID)
-		if err == nil {
-			_, err = w.Write(raw)
-		}
-		if err != nil {
-			showError(u.win, "Save message", "The message could not be saved: "+mailclient.Explain(err))
-		}
-	}, u.win)
-	d.SetFileName(mailclient.SafeFileName(orDash(m.Subject, "message")) + ".eml")
-	d.Resize(fyne.NewSize(760, 520))
-	d.Show()
+	r.atts.Add(widget.NewButtonWithIcon("Save as .eml", theme.DocumentSaveIcon(), func() { r.v.saveEML(m) }))
 }

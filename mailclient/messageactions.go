@@ -19,6 +19,7 @@ type MessageStore interface {
 	Message(ctx context.Context, id int64) (*data.Message, error)
 	SetFlags(ctx context.Context, id int64, f data.Flags) error
 	MessageBody(ctx context.Context, id int64) ([]byte, bool, error)
+	MessageBodyState(ctx context.Context, id int64) (cached, truncated bool, err error)
 	SaveMessageBody(ctx context.Context, id int64, raw []byte, truncated bool, text string) error
 }
 

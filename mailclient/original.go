@@ -2,7 +2,11 @@ package mailclient
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -43,33 +47,54 @@ func addressesOf(h mail.Header, key string) []Address {
 	return out
 }
 
-// SaveAttachmentsForForward writes the attachments of a raw message into dir (created, owner
-// only) under safe file names, and returns their paths for a forward to attach.
-func SaveAttachmentsForForward(raw []byte, dir string) ([]string, error) {
-	atts := ParseMessage(raw).Attachments
-	if len(atts) == 0 {
-		return nil, nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// SaveAttachmentsForForward writes the attachments of message id into dir (created, owner
+// only) under safe file names, streamed as SaveAll streams them, and returns their paths for a
+// forward to attach. On failure it removes what it wrote.
+func (a *Mail) SaveAttachmentsForForward(ctx context.Context, id int64, dir string) ([]string, error) {
+	f := &AttachmentFolder{Dir: dir}
+	if err := a.SaveAll(ctx, id, nil, f.Create); err != nil {
+		f.Remove()
 		return nil, fmt.Errorf("forward attachments: %w", err)
 	}
-	var paths []string
-	used := map[string]bool{}
-	for _, a := range atts {
-		b, err := AttachmentData(raw, a.Index)
-		if err != nil {
-			return nil, fmt.Errorf("forward attachment %d: %w", a.Index, err)
-		}
-		name := SafeFileName(a.Name)
-		for i := 2; used[name]; i++ {
-			name = fmt.Sprintf("%d-%s", i, SafeFileName(a.Name))
-		}
-		used[name] = true
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			return nil, fmt.Errorf("forward attachment %s: %w", name, err)
-		}
-		paths = append(paths, p)
+	return f.Paths, nil
+}
+
+// AttachmentFolder writes attachments as files of one folder, under safe and distinct names
+// ("2-name" after "name"), never replacing a file that is there.
+type AttachmentFolder struct {
+	Dir   string
+	Paths []string // the files created, in order
+}
+
+// Create creates the file for att, and the folder (owner only) when it is missing; the file
+// is readable by its owner only. It fails when the folder or the file cannot be made.
+func (f *AttachmentFolder) Create(att Attachment) (io.WriteCloser, error) {
+	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("attachment folder: %w", err)
 	}
-	return paths, nil
+	base := SafeFileName(att.Name)
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%d-%s", i, base)
+		}
+		p := filepath.Join(f.Dir, name)
+		file, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("attachment %s: %w", name, err)
+		}
+		f.Paths = append(f.Paths, p)
+		return file, nil
+	}
+}
+
+// Remove deletes the files Create made, after a failure.
+func (f *AttachmentFolder) Remove() {
+	for _, p := range f.Paths {
+		os.Remove(p)
+	}
+	f.Paths = nil
 }

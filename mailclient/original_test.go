@@ -1,6 +1,7 @@
 package mailclient
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +43,9 @@ func TestOriginalOfReadsThreadAndPeople(t *testing.T) {
 }
 
 func TestSaveAttachmentsForForwardUsesSafeNames(t *testing.T) {
+	mail, id := cachedMessage(t, []byte(threadMessage), false)
 	dir := filepath.Join(t.TempDir(), "fwd")
-	paths, err := SaveAttachmentsForForward([]byte(threadMessage), dir)
+	paths, err := mail.SaveAttachmentsForForward(context.Background(), id, dir)
 	if err != nil || len(paths) != 1 {
 		t.Fatalf("paths %v, %v", paths, err)
 	}

@@ -286,29 +286,18 @@ func tidyLines(s string) string {
 // ErrNoAttachment is returned by AttachmentData for an index the message does not have.
 var ErrNoAttachment = errors.New("no such attachment")
 
-// AttachmentData returns the decoded content of attachment index of raw (as ParseMessage
-// numbered it), at most MaxBodySize bytes. It fails with ErrNoAttachment.
+// AttachmentData returns the content of attachment index of raw (as ParseMessage numbered
+// it), decoded from its transfer encoding and otherwise as the sender attached it (no charset
+// is converted). It fails with ErrNoAttachment.
 func AttachmentData(raw []byte, index int) ([]byte, error) {
-	e, _ := message.Read(bytes.NewReader(raw))
-	if e == nil {
-		return nil, ErrNoAttachment
-	}
-	var out []byte
-	found, i := false, 0
-	walkParts(e, func(part *message.Entity, isAttachment bool) {
-		if !isAttachment {
-			return
+	var b bytes.Buffer
+	if _, err := copyAttachment(bytes.NewReader(raw), index, &b); err != nil {
+		if errors.Is(err, ErrNoAttachment) {
+			return nil, ErrNoAttachment
 		}
-		if i == index {
-			out, _ = io.ReadAll(io.LimitReader(part.Body, MaxBodySize))
-			found = true
-		}
-		i++
-	})
-	if !found {
-		return nil, ErrNoAttachment
+		return nil, err
 	}
-	return out, nil
+	return b.Bytes(), nil
 }
 
 // maxFileName is the longest file name SafeFileName returns, in bytes.
