@@ -23,7 +23,7 @@ func TestQuietUnderCLocale(t *testing.T) {
 	for _, locale := range [][]string{{"LANG=C"}, {"LANG=C.UTF-8"}, {"LC_ALL=C"}, {"LC_ALL=C.UTF-8", "LANG=en_US.UTF-8"},
 		{"LANGUAGE=C.UTF-8"}, {"LANG=POSIX"}} {
 		for _, args := range [][]string{{"--version"}, {"--db", db, "providers", "list"}, {"--db", db, "mailbox", "list", "--json"},
-			{"--db", db, "outbox", "list"}} {
+			{"--db", db, "outbox", "list"}, {"--db", db, "messages", "--json"}} {
 			cmd := exec.Command(bin, args...)
 			cmd.Env = append(append([]string{}, base...), locale...)
 			var out, errOut bytes.Buffer
