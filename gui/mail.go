@@ -833,8 +833,7 @@ func (r *readerPane) showReading(m *data.Message, rd *mailclient.Reading) {
 	r.atts.RemoveAll()
 	for _, a := range rd.Attachments {
 		a := a
-		r.atts.Add(widget.NewButtonWithIcon(fmt.Sprintf("Save %s (%s)", orDash(a.Name, "attachment"), humanSize(a.Size)),
-			theme.DownloadIcon(), func() { r.v.saveAttachment(m, a) }))
+		r.atts.Add(widget.NewButtonWithIcon(saveButtonText(rd, a), theme.DownloadIcon(), func() { r.v.saveAttachment(m, a) }))
 	}
 	r.atts.Add(widget.NewButtonWithIcon("Save as .eml", theme.DocumentSaveIcon(), func() { r.v.saveEML(m) }))
 }

@@ -21,6 +21,17 @@ import (
 // the message whole) to the chosen file, whatever its size, with the bytes written so far
 // shown and a Cancel button; a save that fails or is cancelled leaves no partial file.
 
+// saveButtonText is the label of the button that saves attachment a of rd, with its size;
+// in a message the reader shows cut short, the last attachment it lists may be the one cut,
+// so its size is a lower bound (saving still writes it whole).
+func saveButtonText(rd *mailclient.Reading, a mailclient.Attachment) string {
+	size := humanSize(a.Size)
+	if rd.Truncated && a.Index == len(rd.Attachments)-1 {
+		size = "over " + size
+	}
+	return fmt.Sprintf("Save %s (%s)", orDash(a.Name, "attachment"), size)
+}
+
 // saveAttachment asks where to save attachment a of message m, under a safe file name.
 func (v *mailView) saveAttachment(m *data.Message, a mailclient.Attachment) {
 	v.chooseFile("Save attachment", mailclient.SafeFileName(a.Name), func(w fyne.URIWriteCloser) {
