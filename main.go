@@ -394,6 +394,7 @@ func providersJSON(list []*data.Provider) []providerJSON {
 func printJSON(e *env, v any) int {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "Bob <bob@example.test>", not \u003c`
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintf(e.stderr, "mailroom: %v\n", err)
 		return 1

@@ -162,11 +162,7 @@ func printMessages(e *env, rows []messageJSON) {
 	fmt.Fprintln(tw, "ID\tDATE\tFOLDER\tFROM\tSUBJECT\tSIZE\tFILES")
 	for _, m := range rows {
 		date, _ := time.Parse(time.RFC3339, m.Date)
-		unread := " "
-		if len(m.Flags) == 0 || m.Flags[0] != `\Seen` {
-			unread = "*"
-		}
-		fmt.Fprintf(tw, "%d%s\t%s\t%s\t%s\t%s\t%s\t%d\n", m.ID, unread, date.Local().Format("2006-01-02 15:04"),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", m.ID, date.Local().Format("2006-01-02 15:04"),
 			m.Mailbox+" "+m.Folder, clip(m.From, 40), clip(m.Subject, 60), sizeText(m.Size), m.Attachments)
 	}
 	tw.Flush()
@@ -181,15 +177,15 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// sizeText writes n as people read sizes: 900 B, 12 KB, 60 MB.
+// sizeText writes n as the window shows sizes: 900 bytes, 12 KB, 58.7 MB (of 1,048,576 bytes).
 func sizeText(n int64) string {
 	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d MB", (n+1<<19)>>20)
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // messageCmd is "mailroom message COMMAND".

@@ -211,4 +211,3 @@ func TestMessageSaveFromTheCache(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
