@@ -217,7 +217,8 @@ func messageSave(e *env, args []string) int {
 		mail := &mailclient.Mail{Store: s, Secrets: data.NewSecrets()}
 		out, err := openEML(e, *eml)
 		if err != nil {
-			return fail(e, "save message", err)
+			fmt.Fprintf(e.stderr, "mailroom: %s\n", saveProblem(err))
+			return 1
 		}
 		folder := &mailclient.AttachmentFolder{Dir: *dir}
 		if *dir != "" {
@@ -232,7 +233,7 @@ func messageSave(e *env, args []string) int {
 		if err = out.finish(err); err != nil {
 			folder.Remove()
 			e.log.Warn("save message", "id", id, "err", err)
-			fmt.Fprintf(e.stderr, "mailroom: message %d was not saved: %s\n", id, mailclient.Explain(err))
+			fmt.Fprintf(e.stderr, "mailroom: message %d was not saved: %s\n", id, saveProblem(err))
 			return 1
 		}
 		if out.path != "" {
@@ -245,6 +246,21 @@ func messageSave(e *env, args []string) int {
 		}
 		return 0
 	})
+}
+
+// saveProblem says in one sentence why saving failed: a file that exists or cannot be
+// written is named with the reason, anything else is the server's or the connection's.
+func saveProblem(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrExist) && errors.As(err, &pe):
+		return pe.Path + " exists already; choose another name, or remove it first."
+	case errors.Is(err, fs.ErrExist):
+		return err.Error() + "; choose another name, or remove it first."
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s could not be written (%v); check the folder and the free space.", pe.Path, pe.Err)
+	}
+	return mailclient.Explain(err)
 }
 
 // emlFile is where --eml goes: a file written beside its final name and renamed into place
@@ -265,7 +281,7 @@ func openEML(e *env, path string) (*emlFile, error) {
 		return &emlFile{w: e.stdout}, nil
 	}
 	if _, err := os.Lstat(path); err == nil {
-		return nil, fmt.Errorf("%s: %w", path, fs.ErrExist)
+		return nil, &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
 	if err != nil {
@@ -298,7 +314,7 @@ func (f *emlFile) finish(err error) error {
 	}
 	if err == nil {
 		if _, statErr := os.Lstat(f.path); statErr == nil {
-			err = fmt.Errorf("%s: %w", f.path, fs.ErrExist) // made meanwhile
+			err = &fs.PathError{Op: "create", Path: f.path, Err: fs.ErrExist} // made meanwhile
 		} else {
 			err = os.Rename(f.tmp.Name(), f.path)
 		}

@@ -180,7 +180,7 @@ func TestMessageSaveFromTheCache(t *testing.T) {
 		t.Errorf("output %q", out)
 	}
 	// Again: the .eml is not replaced; the attachments get names of their own.
-	if code, _, errOut := runCLI(t, "--db", db, "message", "save", id, "--eml", eml); code != 1 || !strings.Contains(errOut, "exists") {
+	if code, _, errOut := runCLI(t, "--db", db, "message", "save", id, "--eml", eml); code != 1 || !strings.Contains(errOut, eml+" exists already; choose another name") {
 		t.Errorf("an existing .eml: %d %s", code, errOut)
 	}
 	if code, _, _ := runCLI(t, "--db", db, "message", "save", "--attachments", dir, id); code != 0 {
