@@ -110,3 +110,43 @@ func TestSaveLargeMessageFromTheReader(t *testing.T) {
 		t.Error("the forward's attachment is not the file sent")
 	}
 }
+
+// A save cancelled midway, or failing, leaves no partial file and says what happened.
+func TestSaveCancelledOrFailedLeavesNoFile(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	u := newTestUI(t, s)
+	dir := t.TempDir()
+	for _, cancel := range []bool{true, false} {
+		path := filepath.Join(dir, fmt.Sprintf("cancel-%v.eml", cancel))
+		w, err := storage.Writer(storage.NewFileURI(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := make(chan struct{})
+		act(u, func() {
+			u.mail.saveTo(w, "Save message", "Big news", func(ctx context.Context, out io.Writer) (int64, error) {
+				io.WriteString(out, "the first part")
+				close(started)
+				if !cancel {
+					return 14, fmt.Errorf("fetch: %w", mailclient.ErrMessageGone)
+				}
+				<-ctx.Done()
+				return 14, ctx.Err()
+			})
+		})
+		<-started
+		if cancel {
+			act(u, func() { tapButton(t, u.win, nil, "Cancel") })
+		}
+		u.jobs.Wait()
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("cancel %v: the partial file is there (%v)", cancel, err)
+		}
+		if cancel && u.mail.status.Text != "Saving Big news was cancelled; nothing was kept." {
+			t.Errorf("status %q", u.mail.status.Text)
+		}
+		if !cancel && !strings.Contains(dialogText(t, u.win), "Big news could not be saved") {
+			t.Errorf("dialog %q", dialogText(t, u.win))
+		}
+	}
+}
