@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -87,26 +88,13 @@ func checkFolder(ctx context.Context, e *env, s *data.Store, q data.MessageQuery
 			return fail(e, "list folders", err)
 		}
 		for _, f := range folders {
-			if f.Name == q.Folder || (f.Role == data.RoleInbox && equalFoldASCII(q.Folder, "INBOX")) {
+			if f.Name == q.Folder || (f.Role == data.RoleInbox && strings.EqualFold(q.Folder, "INBOX")) {
 				return 0
 			}
 		}
 	}
 	fmt.Fprintf(e.stderr, "mailroom: there is no folder %q (run mailroom sync first, or check the name)\n", q.Folder)
 	return 1
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i]|0x20, b[i]|0x20
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // messageJSON is one message as "mailroom messages --json" prints it.
