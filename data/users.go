@@ -13,5 +13,5 @@ func (s *Store) registerUser() error {
 	return s.tx(context.Background(), func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT OR IGNORE INTO users (name, first_seen) VALUES (?, ?)`, s.user, s.stamp())
 		return err
-	})
+	}, changed(KindUsers))
 }
