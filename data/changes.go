@@ -14,16 +14,16 @@ type Kind uint16
 
 // The kinds of data a Change names.
 const (
-	KindProviders   Kind = 1 << iota // providers, their logos and settings
-	KindDomains                      // provider domains
-	KindUsers                        // the people who have opened this database
-	KindMailboxes                    // mailboxes: added, edited, removed, their state, the default one
-	KindFolders                      // a mailbox's folders and their sync state
-	KindMessages                     // cached messages of some folders (Change.Folder says which)
-	KindOutbox                       // messages on their way out
-	KindDrafts                       // saved drafts
-	KindPublishers                   // publishers of the provider list, the signing key, publications
-	KindSubscription                 // the subscribed provider list
+	KindProviders    Kind = 1 << iota // providers, their logos and settings
+	KindDomains                       // provider domains
+	KindUsers                         // the people who have opened this database
+	KindMailboxes                     // mailboxes: added, edited, removed, their state, the default one
+	KindFolders                       // a mailbox's folders and their sync state
+	KindMessages                      // cached messages of some folders (Change.Folder says which)
+	KindOutbox                        // messages on their way out
+	KindDrafts                        // saved drafts
+	KindPublishers                    // publishers of the provider list, the signing key, publications
+	KindSubscription                  // the subscribed provider list
 
 	// KindAll is every kind.
 	KindAll = KindProviders | KindDomains | KindUsers | KindMailboxes | KindFolders | KindMessages |
