@@ -185,14 +185,13 @@ func (n *notifier) subscribe(kinds Kind) (<-chan Change, func()) {
 	}
 	n.mu.Unlock()
 	go sub.deliver()
-	var once sync.Once
 	return sub.out, func() {
-		once.Do(func() {
-			n.mu.Lock()
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if _, ok := n.subs[sub]; ok { // else ended already, by this or by close
 			delete(n.subs, sub)
-			n.mu.Unlock()
 			close(sub.stop)
-		})
+		}
 	}
 }
 

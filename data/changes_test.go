@@ -159,10 +159,11 @@ func TestChangesEndWithTheSubscriptionAndTheStore(t *testing.T) {
 	stop() // twice is harmless
 	for range ch {
 	}
-	ch2, _ := s.Changes(KindAll)
+	ch2, stop2 := s.Changes(KindAll)
 	s.Close()
 	for range ch2 {
 	}
+	stop2() // after Close: harmless
 	ch3, stop3 := s.Changes(KindAll) // after Close: ends at once
 	defer stop3()
 	for range ch3 {

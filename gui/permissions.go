@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,6 +34,7 @@ type permissionsView struct {
 	key      *widget.Entry
 	keyErr   *widget.Label
 	keyPrint *widget.Label
+	users    *widget.Label // who has opened this database
 	grant    *widget.Button
 	content  fyne.CanvasObject
 }
@@ -62,6 +64,8 @@ func newPermissionsView(u *UI) *permissionsView {
 	v.key.OnChanged = v.keyChanged
 	v.keyErr = newErrorLabel()
 	v.keyPrint = widget.NewLabel("")
+	v.users = widget.NewLabel("")
+	v.users.Wrapping = fyne.TextWrapWord
 	v.grant = widget.NewButtonWithIcon("Grant…", theme.ConfirmIcon(), v.doGrant)
 	bold := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -73,6 +77,7 @@ func newPermissionsView(u *UI) *permissionsView {
 		widget.NewFormItem("Public key", container.NewVBox(v.key, v.keyErr, v.keyPrint)))
 	grant := container.NewVBox(bold("Grant a colleague"), form, container.NewHBox(v.grant))
 	top := container.NewVBox(intro, widget.NewSeparator(), mine, widget.NewSeparator(),
+		bold("People who use this database"), v.users, widget.NewSeparator(),
 		bold("Publishers"), v.status)
 	v.content = container.NewBorder(top, container.NewVBox(widget.NewSeparator(), grant), nil, nil, container.NewVScroll(v.list))
 	return v
@@ -84,6 +89,7 @@ type permissionsState struct {
 	publishers []data.Publisher
 	fromList   bool // the publishers are those of the subscribed list, not yet this database's own set
 	subscribed bool
+	users      []data.User
 }
 
 func (v *permissionsView) load() {
@@ -106,6 +112,9 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 		return err
 	}
 	var err error
+	if st.users, err = v.ui.store.Users(ctx); err != nil {
+		return err
+	}
 	if st.publishers, err = v.ui.store.Publishers(ctx); err != nil {
 		return err
 	}
@@ -125,6 +134,7 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 
 func (v *permissionsView) show(st permissionsState) {
 	v.own, v.shown = st.own, st.publishers
+	v.users.SetText(usersText(st.users, v.ui.store.User()))
 	if v.own == "" {
 		v.ownKey.SetText("")
 		v.ownKey.SetPlaceHolder("Not made yet: it is made on your first publish, or now")
@@ -283,4 +293,20 @@ func (v *permissionsView) confirmRevoke(p data.Publisher) {
 	d.SetConfirmText("Revoke")
 	d.SetDismissText("Cancel")
 	d.Show()
+}
+
+// usersText lists who has opened the database, since when, marking me.
+func usersText(users []data.User, me string) string {
+	var parts []string
+	for _, u := range users {
+		p := u.Name
+		if u.Name == me {
+			p += " (you)"
+		}
+		if !u.FirstSeen.IsZero() {
+			p += ", since " + u.FirstSeen.Local().Format("2 Jan 2006")
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }

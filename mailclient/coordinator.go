@@ -16,6 +16,7 @@ import (
 type CoordinatorStore interface {
 	WatchStore
 	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
+	Mailbox(ctx context.Context, id int64) (*data.Mailbox, error)
 	Changes(kinds data.Kind) (<-chan data.Change, func())
 }
 
@@ -183,6 +184,26 @@ func (c *Coordinator) Sync(ctx context.Context, m *data.Mailbox, folder string) 
 	}
 }
 
+// SyncSent syncs the Sent folder of mailbox id, so that a message just sent shows there. It
+// returns nil, syncing nothing, when the mailbox has no Sent folder yet.
+func (c *Coordinator) SyncSent(ctx context.Context, id int64) error {
+	m, err := c.store.Mailbox(ctx, id)
+	if err != nil {
+		return err
+	}
+	fs, err := c.store.Folders(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		if f.Role == data.RoleSent {
+			_, err := c.Sync(ctx, m, f.Name)
+			return err
+		}
+	}
+	return nil
+}
+
 // SyncAll syncs every mailbox, side by side, and returns the errors of those that failed,
 // joined (nil when all succeeded).
 func (c *Coordinator) SyncAll(ctx context.Context) error {
@@ -311,7 +332,8 @@ func (c *Coordinator) arrived(ctx context.Context, m *data.Mailbox, inbox *data.
 }
 
 // Run keeps the mailboxes in step until ctx ends: each mailbox is synced once at start
-// (when Interval is not 0) and at once when it is added (by this process or another), then
+// (when Interval is not 0) and at once when it is added (by this process or another; once
+// SaveNewMailbox has made it ready, no longer data.MailboxNew), then
 // every Interval, sooner after a failure (CappedBackoff from RetryFirst up to Interval); its
 // Inbox watcher starts after its first sync. It returns when ctx ends and every sync and
 // watcher it started has stopped.
@@ -339,7 +361,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		keep := map[int64]bool{}
 		for _, m := range boxes {
 			keep[m.ID] = true
-			if known[m.ID] {
+			if known[m.ID] || !first && m.State == data.MailboxNew { // just added: its password and pins are still being saved
 				continue
 			}
 			known[m.ID] = true

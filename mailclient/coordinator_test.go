@@ -120,10 +120,13 @@ func TestCoordinatorJoinsARequestedSync(t *testing.T) {
 
 // Run syncs each mailbox once at start, then watches its Inbox: the Inbox is never synced by
 // two at once (nothing waits), and new mail is told once, with its count. A mailbox another
-// process adds is synced within seconds.
+// process adds is synced within seconds once it is ready (no longer "new").
 func TestCoordinatorRunSyncsOnceThenWatches(t *testing.T) {
 	srv := newMemIMAP(t)
 	store, secrets, box := mailboxOn(t, srv.addr, srv.cert)
+	if err := store.SetMailboxState(context.Background(), box.ID, data.MailboxOK, ""); err != nil { // as SaveNewMailbox leaves it
+		t.Fatal(err)
+	}
 	srv.deliver(t, "Old")
 	c := NewCoordinator(store, secrets, CoordinatorOptions{Interval: time.Hour, Watch: true,
 		WatchOptions: WatchOptions{Idle: time.Second}})
@@ -163,7 +166,7 @@ func TestCoordinatorRunSyncsOnceThenWatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	added := &data.Mailbox{Address: "second@example.test", ProviderID: box.ProviderID, Login: testUser}
+	added := &data.Mailbox{Address: "second@example.test", ProviderID: box.ProviderID, Login: testUser, State: data.MailboxOK}
 	if err := other.SaveMailbox(context.Background(), added); err != nil {
 		t.Fatal(err)
 	}

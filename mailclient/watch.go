@@ -169,6 +169,30 @@ func (w *watcher) handler() *imapclient.UnilateralDataHandler {
 	return h
 }
 
+// burstSettle is how long the watcher lets a burst of announcements (several messages
+// delivered together) go on before it syncs, so that they make one sync and one NewMail.
+const burstSettle = 300 * time.Millisecond
+
+// settle waits until the server has announced nothing for burstSettle (at most ten times that).
+func (w *watcher) settle() {
+	limit := time.NewTimer(10 * burstSettle)
+	defer limit.Stop()
+	for {
+		quiet := time.NewTimer(burstSettle)
+		select {
+		case <-w.poke:
+			quiet.Stop()
+			continue
+		case <-quiet.C:
+		case <-limit.C:
+			quiet.Stop()
+		case <-w.ctx.Done():
+			quiet.Stop()
+		}
+		return
+	}
+}
+
 func (w *watcher) signal() {
 	select {
 	case w.poke <- struct{}{}:
@@ -311,6 +335,7 @@ func (w *watcher) idle(ic *imapConn) error {
 		}
 		return wrapIMAP("IDLE", err)
 	case <-w.poke:
+		w.settle()
 	case <-t.C:
 	case <-w.ctx.Done():
 	}
