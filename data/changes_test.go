@@ -163,7 +163,7 @@ func TestChangesEndWithTheSubscriptionAndTheStore(t *testing.T) {
 	s.Close()
 	for range ch2 {
 	}
-	stop2() // after Close: harmless
+	stop2()                          // after Close: harmless
 	ch3, stop3 := s.Changes(KindAll) // after Close: ends at once
 	defer stop3()
 	for range ch3 {
