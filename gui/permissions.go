@@ -16,10 +16,24 @@ import (
 	"mailroom/mailclient"
 )
 
+// permissionsStore is what the Operation permissions screen needs of the database; *data.Store
+// has it. Errors are those documented on data.Store.
+type permissionsStore interface {
+	mailclient.SigningKeyStore // this database's signing key (OwnPublicKey makes it on demand)
+	Publishers(ctx context.Context) ([]data.Publisher, error)
+	ListPublishers(ctx context.Context) ([]data.Publisher, error)
+	IsListPublisher(ctx context.Context) bool
+	GrantPublisher(ctx context.Context, publicKey, name string) (*data.Publisher, error)
+	RevokePublisher(ctx context.Context, publicKey string) error
+	Users(ctx context.Context) ([]data.User, error)
+	User() string
+}
+
 // permissionsView is the "Operation permissions" screen: who may manage the office's email
 // providers, that is who may sign the provider list everyone subscribes to.
 type permissionsView struct {
 	ui       *UI
+	store    permissionsStore
 	own      string           // this database's public key; "" before it is made
 	shown    []data.Publisher // the publishers listed
 	editable bool             // the person is a publisher and may grant and revoke
@@ -40,7 +54,7 @@ type permissionsView struct {
 }
 
 func newPermissionsView(u *UI) *permissionsView {
-	v := &permissionsView{ui: u, list: container.NewVBox(), status: widget.NewLabel("")}
+	v := &permissionsView{ui: u, store: u.store, list: container.NewVBox(), status: widget.NewLabel("")}
 	v.status.Wrapping = fyne.TextWrapWord
 	intro := widget.NewLabel("“Manage the office's email providers” belongs to the publishers of the provider list: colleagues " +
 		"accept a list only when one of them signed it. To grant a colleague, paste their public key (their Operation " +
@@ -106,19 +120,19 @@ func (v *permissionsView) load() {
 }
 
 func (v *permissionsView) read(ctx context.Context, st *permissionsState) error {
-	if k, err := v.ui.store.SigningKey(ctx); err == nil {
+	if k, err := v.store.SigningKey(ctx); err == nil {
 		st.own = k.PublicKey
 	} else if !errors.Is(err, data.ErrNotFound) {
 		return err
 	}
 	var err error
-	if st.users, err = v.ui.store.Users(ctx); err != nil {
+	if st.users, err = v.store.Users(ctx); err != nil {
 		return err
 	}
-	if st.publishers, err = v.ui.store.Publishers(ctx); err != nil {
+	if st.publishers, err = v.store.Publishers(ctx); err != nil {
 		return err
 	}
-	list, err := v.ui.store.ListPublishers(ctx)
+	list, err := v.store.ListPublishers(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +140,7 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 	if len(st.publishers) == 0 && st.subscribed {
 		st.publishers, st.fromList = list, true
 	}
-	if st.subscribed && !v.ui.store.IsListPublisher(ctx) {
+	if st.subscribed && !v.store.IsListPublisher(ctx) {
 		st.publishers, st.fromList = list, true
 	}
 	return nil
@@ -134,7 +148,7 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 
 func (v *permissionsView) show(st permissionsState) {
 	v.own, v.shown = st.own, st.publishers
-	v.users.SetText(usersText(st.users, v.ui.store.User()))
+	v.users.SetText(usersText(st.users, v.store.User()))
 	if v.own == "" {
 		v.ownKey.SetText("")
 		v.ownKey.SetPlaceHolder("Not made yet: it is made on your first publish, or now")
@@ -201,7 +215,7 @@ func (v *permissionsView) keyChanged(text string) {
 
 func (v *permissionsView) doMakeKey() {
 	v.ui.background(func(ctx context.Context) error {
-		_, err := mailclient.OwnPublicKey(ctx, v.ui.store, v.ui.secrets)
+		_, err := mailclient.OwnPublicKey(ctx, v.store, v.ui.secrets)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -243,10 +257,10 @@ func (v *permissionsView) doGrant() {
 
 func (v *permissionsView) grantKey(key, name string) {
 	v.ui.background(func(ctx context.Context) error {
-		if _, err := mailclient.OwnPublicKey(ctx, v.ui.store, v.ui.secrets); err != nil {
+		if _, err := mailclient.OwnPublicKey(ctx, v.store, v.ui.secrets); err != nil {
 			return err
 		}
-		_, err := v.ui.store.GrantPublisher(ctx, key, name)
+		_, err := v.store.GrantPublisher(ctx, key, name)
 		return err
 	}, func(err error) {
 		var ve *data.ValidationError
@@ -281,7 +295,7 @@ func (v *permissionsView) confirmRevoke(p data.Publisher) {
 				return
 			}
 			v.ui.background(func(ctx context.Context) error {
-				return v.ui.store.RevokePublisher(ctx, p.PublicKey)
+				return v.store.RevokePublisher(ctx, p.PublicKey)
 			}, func(err error) {
 				if err != nil {
 					v.ui.log.Error("revoke publisher", "err", err)
