@@ -59,7 +59,10 @@ func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
 	w.attachments = append([]string(nil), c.Attachments...)
 	w.win = u.app.NewWindow(composeTitle(c.Subject))
 	w.build()
-	w.loadMailboxes(c.MailboxID, draftID == 0 && c.Body == "")
+	w.loadMailboxes(c.MailboxID)
+	if draftID == 0 && c.Body == "" {
+		w.insertSignature()
+	}
 	w.win.SetCloseIntercept(w.close)
 	w.win.Resize(fyne.NewSize(760, 640))
 	w.win.Show()
@@ -139,24 +142,12 @@ func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObjec
 
 func (w *composeWindow) setError(field, msg string) { w.errs.set(field, msg) }
 
-// loadMailboxes offers the user's mailboxes as senders, the default (or want) first, read off
-// the UI goroutine; with signature, the sender's signature goes into a body still empty.
-func (w *composeWindow) loadMailboxes(want int64, signature bool) {
-	var list []*data.Mailbox
-	w.ui.background(func(ctx context.Context) error {
-		var err error
-		list, err = w.ui.store.Mailboxes(ctx)
-		return err
-	}, func(err error) {
-		if err != nil {
-			w.ui.log.Error("list mailboxes", "err", err)
-		}
-		w.offerMailboxes(list, want, signature && w.body.Text == "")
-	})
-}
-
-func (w *composeWindow) offerMailboxes(list []*data.Mailbox, want int64, signature bool) {
-	dirty := w.dirty
+// loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
+func (w *composeWindow) loadMailboxes(want int64) {
+	list, err := w.ui.store.Mailboxes(context.Background())
+	if err != nil {
+		w.ui.log.Error("list mailboxes", "err", err)
+	}
 	w.mailboxes = list
 	var names []string
 	chosen := ""
@@ -177,10 +168,7 @@ func (w *composeWindow) offerMailboxes(list []*data.Mailbox, want int64, signatu
 	if len(list) == 0 {
 		w.setError(mailclient.FieldFrom, "Add a mailbox first (Mailboxes → New mailbox); the message is kept as a draft.")
 	}
-	if signature {
-		w.insertSignature()
-	}
-	w.dirty = dirty // choosing the sender is not an edit
+	w.dirty = false
 }
 
 // checkAddressesSoon checks the addresses of a recipients field once typing pauses, and

@@ -167,25 +167,18 @@ func (w *mailboxWindow) changed(field string) {
 	w.setError(field, "")
 }
 
-// loadProviders offers the providers to choose from, read off the UI goroutine.
 func (w *mailboxWindow) loadProviders() {
-	var list []*data.Provider
-	w.ui.background(func(ctx context.Context) error {
-		var err error
-		list, err = w.ui.store.List(ctx)
-		return err
-	}, func(err error) {
-		if err != nil {
-			w.ui.log.Error("list providers", "err", err)
-		}
-		w.providers = list
-		names := make([]string, len(list))
-		for i, p := range list {
-			names[i] = p.Name
-		}
-		w.providerPick.Options = names
-		w.providerPick.Refresh()
-	})
+	list, err := w.ui.store.List(context.Background())
+	if err != nil {
+		w.ui.log.Error("list providers", "err", err)
+	}
+	w.providers = list
+	names := make([]string, len(list))
+	for i, p := range list {
+		names[i] = p.Name
+	}
+	w.providerPick.Options = names
+	w.providerPick.Refresh()
 }
 
 // resolve finds the provider of the typed address through the domains lookup.
@@ -335,7 +328,8 @@ func (w *mailboxWindow) addDiscovered() {
 		w.addFound.Hide()
 		w.showHint("Added to the provider list.")
 		w.changed(data.FieldProvider)
-		w.loadProviders() // the screens follow the store by themselves
+		w.loadProviders()
+		w.ui.reload()
 	})
 }
 
