@@ -41,6 +41,18 @@ func eventually(t *testing.T, u *UI, what string, ok func() bool) {
 	}
 }
 
+// quiet waits until the window has nothing left to do (no sync runs, no background work is
+// pending, no store change is on its way), so a test may touch its widgets: they change by
+// themselves while the screens follow the store.
+func quiet(t *testing.T, u *UI) {
+	t.Helper()
+	for range 3 {
+		eventually(t, u, "the syncs end", func() bool { return u.sync == nil || !u.sync.Busy() })
+		time.Sleep(300 * time.Millisecond) // longer than the store's gap between two changes
+	}
+	u.jobs.Wait()
+}
+
 // The screens follow the store: what this process commits, through whatever path, shows on
 // every screen that shows it, without any screen being told to reload.
 func TestScreensFollowChangesOfThisProcess(t *testing.T) {
