@@ -46,11 +46,13 @@ func (s *syncStatus) show(e mailclient.SyncEvent) {
 		s.bar.Show()
 		s.label.SetText("Syncing " + m + "…")
 	case mailclient.SyncProgress:
-		s.label.SetText(fmt.Sprintf("Syncing %s, %s: %d of %d", m, e.Folder, e.Done, e.Total))
-		if e.Total > 0 {
-			s.bar.Max = float64(e.Total)
-			s.bar.SetValue(float64(e.Done))
+		if e.Total == 0 { // the folder's sync begins: how many are new is not known yet
+			s.label.SetText(fmt.Sprintf("Syncing %s, %s…", m, folderName(e.Folder)))
+			return
 		}
+		s.label.SetText(fmt.Sprintf("Syncing %s, %s: %d of %d", m, folderName(e.Folder), e.Done, e.Total))
+		s.bar.Max = float64(e.Total)
+		s.bar.SetValue(float64(e.Done))
 	case mailclient.SyncWaiting:
 		s.label.SetText(fmt.Sprintf("Waiting for another sync of %s, %s (%s) to finish…", m, e.Folder, e.Owner))
 	case mailclient.SyncEnded:
@@ -92,6 +94,14 @@ func (s *syncStatus) ended(e mailclient.SyncEvent) {
 	default:
 		s.label.SetText("Up to date, " + time.Now().Format("15:04") + ".")
 	}
+}
+
+// folderName is how a folder is named in the status line: the Inbox as people know it.
+func folderName(name string) string {
+	if strings.EqualFold(name, "INBOX") {
+		return "Inbox"
+	}
+	return name
 }
 
 // syncAll syncs every mailbox now, or, while syncs run, cancels them (a second press).

@@ -415,9 +415,14 @@ func (c *Coordinator) currentInterval() time.Duration {
 // start syncs mailbox m once (when sync), then watches its Inbox until ctx ends.
 func (c *Coordinator) start(ctx context.Context, m *data.Mailbox, sync bool) {
 	if sync {
-		c.Sync(ctx, m, "") // a failure is an event; the watcher starts all the same
+		_, err := c.Sync(ctx, m, "") // a failure is an event; the watcher starts all the same
 		if ctx.Err() != nil {
 			return
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			c.mu.Lock()
+			c.failures = max(c.failures, 1) // the schedule tries again after the first backoff
+			c.mu.Unlock()
 		}
 	}
 	if c.opt.Watch {
