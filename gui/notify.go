@@ -14,7 +14,7 @@ import (
 // desktop says so (freedesktop notifications on Linux, see notify_linux.go). Elsewhere it is
 // Fyne's notification, which Fyne 2.7 gives no click action on any platform.
 func (u *UI) notify(title, text string, open func()) {
-	if open != nil && u.clicks != nil && u.clicks.send(u.app.UniqueID(), title, text, func() { fyne.Do(open) }) {
+	if open != nil && u.clicks != nil && u.clicks.send(u.app.UniqueID(), title, text, func() { u.onUI(open) }) {
 		return
 	}
 	u.app.SendNotification(fyne.NewNotification(title, text))

@@ -315,7 +315,7 @@ func (u *UI) followProviderList(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				fyne.Do(refresh)
+				u.onUI(refresh)
 			}
 		}
 	}()
