@@ -32,10 +32,10 @@ func syncCmd(e *env, args []string) int {
 		if boxes == nil {
 			return code
 		}
-		secrets := data.NewSecrets()
+		c := mailclient.NewCoordinator(s, data.NewSecrets(), mailclient.CoordinatorOptions{Log: e.log})
 		status := 0
 		for _, m := range boxes {
-			if code := syncOne(ctx, e, s, secrets, m, *folder); code != 0 {
+			if code := syncOne(ctx, e, c, m, *folder); code != 0 {
 				status = code
 			}
 			if ctx.Err() != nil {
@@ -67,14 +67,25 @@ func boxesToSync(ctx context.Context, e *env, s *data.Store, pos []string) ([]*d
 	return boxes, 0
 }
 
-func syncOne(ctx context.Context, e *env, s *data.Store, secrets *data.Secrets, m *data.Mailbox, folder string) int {
+// syncOne syncs folder ("" for all) of mailbox m through c, showing its progress.
+func syncOne(ctx context.Context, e *env, c *mailclient.Coordinator, m *data.Mailbox, folder string) int {
 	p := newProgressLine(e.stdout, m.Address)
 	start := time.Now()
-	sums, err := mailclient.SyncMailbox(ctx, s, secrets, m, mailclient.SyncOptions{Folder: folder, Progress: p.update,
-		Waiting: func(f, owner string) {
+	stop := c.Listen(func(ev mailclient.SyncEvent) {
+		switch {
+		case ev.Mailbox.ID != m.ID:
+		case ev.Kind == mailclient.SyncProgress:
+			p.update(ev.Folder, ev.Done, ev.Total)
+		case ev.Kind == mailclient.SyncWaiting:
 			p.end()
-			fmt.Fprintf(e.stdout, "%s: %s is being synced by another Mailroom (%s); waiting for it to finish.\n", m.Address, f, owner)
-		}})
+			fmt.Fprintf(e.stdout, "%s: %s is being synced by another Mailroom (%s); waiting for it to finish.\n", m.Address, ev.Folder, ev.Owner)
+		}
+	})
+	sums, err := c.Sync(ctx, m, folder)
+	if ctx.Err() != nil {
+		c.Stop()
+	}
+	stop()
 	p.end()
 	switch {
 	case errors.Is(err, context.Canceled):

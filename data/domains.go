@@ -65,7 +65,7 @@ func (s *Store) SetDomain(ctx context.Context, old, domain string, providerID in
 			return fmt.Errorf("add domain %s: %w", d, err)
 		}
 		return s.touch(tx, providerID)
-	})
+	}, changed(KindDomains|KindProviders))
 }
 
 // domainFree fails with a ValidationError when d is taken by an entry other than old.
@@ -110,7 +110,7 @@ func (s *Store) DeleteDomain(ctx context.Context, d string) error {
 			return err
 		}
 		return s.removeDomain(tx, d)
-	})
+	}, changed(KindDomains|KindProviders))
 }
 
 // Resolution is what an email address tells about its mailbox settings.

@@ -118,7 +118,7 @@ func (s *Store) SaveDraft(ctx context.Context, d *Draft) error {
 		}
 		d.CreatedAt, d.UpdatedAt = parseStamp(created), parseStamp(now)
 		return nil
-	})
+	}, changed(KindDrafts))
 }
 
 // Drafts returns the acting user's drafts, the most recently changed first.
@@ -153,7 +153,7 @@ func (s *Store) Draft(ctx context.Context, id int64) (*Draft, error) {
 
 // DeleteDraft removes the acting user's draft id. It fails with ErrNotFound.
 func (s *Store) DeleteDraft(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return deleteDraft(tx, s.user, id) })
+	return s.tx(ctx, func(tx *sql.Tx) error { return deleteDraft(tx, s.user, id) }, changed(KindDrafts))
 }
 
 func deleteDraft(tx *sql.Tx, owner string, id int64) error {

@@ -124,7 +124,7 @@ func (s *Store) SaveFolders(ctx context.Context, mailboxID int64, list []FolderI
 			return fmt.Errorf("remove unlisted folders: %w", err)
 		}
 		return nil
-	})
+	}, changed(KindFolders))
 }
 
 // ResetFolder drops every stored message of folder id and starts it again under
@@ -143,7 +143,7 @@ func (s *Store) ResetFolder(ctx context.Context, id int64, uidValidity uint32) e
 			return fmt.Errorf("folder %d: %w", id, ErrNotFound)
 		}
 		return nil
-	})
+	}, changed(KindFolders), messagesOf(id))
 }
 
 // SetFolderSynced records a complete sync of folder id: the server's UIDNEXT and
@@ -156,5 +156,5 @@ func (s *Store) SetFolderSynced(ctx context.Context, id int64, uidNext uint32, h
 			return fmt.Errorf("record sync of folder %d: %w", id, err)
 		}
 		return nil
-	})
+	}, changed(KindFolders))
 }

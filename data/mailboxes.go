@@ -215,7 +215,7 @@ func (s *Store) SaveMailbox(ctx context.Context, m *Mailbox) error {
 			return err
 		}
 		return tx.QueryRow(`SELECT name FROM providers WHERE id = ?`, saved.ProviderID).Scan(&saved.ProviderName)
-	})
+	}, changed(KindMailboxes))
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (s *Store) SetDefaultMailbox(ctx context.Context, id int64) error {
 		}
 		_, err := tx.Exec(`UPDATE mailboxes SET is_default = 1, updated_at = ? WHERE id = ?`, s.stamp(), id)
 		return err
-	})
+	}, changed(KindMailboxes))
 }
 
 // SetMailboxState records the outcome of a test or sync of the acting user's mailbox id:
@@ -337,7 +337,7 @@ func (s *Store) SetMailboxState(ctx context.Context, id int64, state MailboxStat
 			return fmt.Errorf("mailbox %d: %w", id, ErrNotFound)
 		}
 		return nil
-	})
+	}, changed(KindMailboxes))
 }
 
 // DeleteMailbox removes the acting user's mailbox id and returns it, so the caller can delete
@@ -367,7 +367,7 @@ func (s *Store) DeleteMailbox(ctx context.Context, id int64) (*Mailbox, error) {
 		}
 		gone = m
 		return nil
-	})
+	}, changed(KindMailboxes|KindFolders|KindMessages))
 	return gone, err
 }
 

@@ -273,7 +273,7 @@ func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Messa
 			return fmt.Errorf("store messages: %w", err)
 		}
 		return nil
-	})
+	}, messagesOf(folderID))
 }
 
 // FlagUpdate is the flags the server reports for one message.
@@ -299,23 +299,28 @@ func (s *Store) UpdateFlags(ctx context.Context, folderID int64, ups []FlagUpdat
 			}
 		}
 		return nil
-	})
+	}, messagesOf(folderID))
 }
 
 // SetFlags sets the flags of the stored message id; the server is not told. It fails with
 // ErrNotFound.
 func (s *Store) SetFlags(ctx context.Context, id int64, f Flags) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE messages SET seen = ?, flagged = ?, answered = ?, deleted = ?, draft = ?, keywords = ?
-			WHERE id = ?`, f.Seen, f.Flagged, f.Answered, f.Deleted, f.Draft, strings.Join(f.Keywords, " "), id)
+	var folder int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRow(`UPDATE messages SET seen = ?, flagged = ?, answered = ?, deleted = ?, draft = ?, keywords = ?
+			WHERE id = ? RETURNING folder_id`, f.Seen, f.Flagged, f.Answered, f.Deleted, f.Draft, strings.Join(f.Keywords, " "), id).Scan(&folder)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("message %d: %w", id, ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("set flags of message %d: %w", id, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("message %d: %w", id, ErrNotFound)
-		}
 		return nil
 	})
+	if err == nil {
+		s.announce(messagesOf(folder))
+	}
+	return err
 }
 
 // MessageUIDs returns the UIDs of every stored message of folder folderID, ascending.
@@ -361,7 +366,7 @@ func (s *Store) RemoveMessages(ctx context.Context, folderID int64, uids []uint3
 			}
 		}
 		return nil
-	})
+	}, messagesOf(folderID))
 }
 
 // MessageBody returns the cached body of message id and whether it was cut short, or

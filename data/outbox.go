@@ -113,7 +113,7 @@ func (s *Store) Enqueue(ctx context.Context, it *OutboxItem, draftID int64) erro
 		it.State, it.Attempts, it.LastError, it.SentCopy = OutboxQueued, 0, "", SentCopyNone
 		it.NextAttempt, it.CreatedAt, it.UpdatedAt = it.Date.UTC(), parseStamp(now), parseStamp(now)
 		return nil
-	})
+	}, changed(KindOutbox|KindDrafts))
 }
 
 // OutboxItems returns the acting user's outbox, oldest first: every message not yet sent,
@@ -168,7 +168,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, claimer string, now time.Time) 
 		}
 		it, err = scanOutbox(tx.QueryRow(outboxSelect+`WHERE id = ?`, id))
 		return err
-	})
+	}, changed(KindOutbox))
 	return it, err
 }
 
@@ -302,7 +302,7 @@ func (s *Store) DeleteOutbox(ctx context.Context, id int64) error {
 			return fmt.Errorf("delete outbox message %d: %w", id, err)
 		}
 		return nil
-	})
+	}, changed(KindOutbox))
 	if err == nil {
 		s.RemoveSpool(spool)
 	}
@@ -356,7 +356,7 @@ func (s *Store) RecoverOutbox(ctx context.Context, alive func(claimer string) bo
 			}
 		}
 		return nil
-	})
+	}, changed(KindOutbox))
 	return n, err
 }
 
@@ -381,7 +381,7 @@ func (s *Store) updateOutbox(ctx context.Context, id int64, set, where string, a
 			return fmt.Errorf("update outbox message %d: %w", id, err)
 		}
 		return nil
-	})
+	}, changed(KindOutbox))
 	return spool, err
 }
 
@@ -427,6 +427,6 @@ func (s *Store) ScheduleOutboxNow(ctx context.Context, now time.Time) (int, erro
 		}
 		n, _ = res.RowsAffected()
 		return nil
-	})
+	}, changed(KindOutbox))
 	return int(n), err
 }

@@ -36,7 +36,7 @@ func (s *Store) SavePersonalProvider(ctx context.Context, p *Provider, address s
 		saved.Version, saved.CreatedBy, saved.UpdatedBy = 1, s.user, s.user
 		saved.CreatedAt, saved.UpdatedAt = parseStamp(now), parseStamp(now)
 		return writeOAuth(tx, &saved)
-	})
+	}, changed(KindProviders|KindDomains))
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func uniqueName(tx *sql.Tx, name string) string {
 // DeletePersonalProvider removes the acting user's own provider id once no mailbox uses it;
 // a provider of the list, or one still in use, is left alone.
 func (s *Store) DeletePersonalProvider(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return deleteUnusedPersonal(tx, id, s.user) })
+	return s.tx(ctx, func(tx *sql.Tx) error { return deleteUnusedPersonal(tx, id, s.user) }, changed(KindProviders|KindDomains))
 }
 
 func deleteUnusedPersonal(tx *sql.Tx, id int64, owner string) error {

@@ -349,7 +349,7 @@ func (s *Store) Save(ctx context.Context, p *Provider) error {
 		return err
 	}
 	saved := *p
-	if err := s.tx(ctx, func(tx *sql.Tx) error { return s.save(tx, &saved) }); err != nil {
+	if err := s.tx(ctx, func(tx *sql.Tx) error { return s.save(tx, &saved) }, changed(KindProviders|KindDomains)); err != nil {
 		return err
 	}
 	*p = saved
@@ -496,7 +496,7 @@ func (s *Store) Delete(ctx context.Context, id int64) error {
 			return fmt.Errorf("provider %d: %w", id, ErrNotFound)
 		}
 		return nil
-	})
+	}, changed(KindProviders|KindDomains))
 }
 
 // CopyName returns a name for a copy of a provider called name, at most MaxNameLen long,

@@ -34,7 +34,7 @@ func (s *Store) InProviderTx(ctx context.Context, fn func(*ProviderTx) error) er
 			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
 			}
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error { return fn(&ProviderTx{s: s, tx: tx}) })
+		err = s.tx(ctx, func(tx *sql.Tx) error { return fn(&ProviderTx{s: s, tx: tx}) }, changed(KindProviders|KindDomains))
 		if !isBusy(err) {
 			return err
 		}

@@ -156,7 +156,7 @@ func (s *Store) SetSigningKey(ctx context.Context, publicKey, ref string) error 
 			return fmt.Errorf("signing key: %w", ErrConflict)
 		}
 		return nil
-	})
+	}, changed(KindPublishers))
 }
 
 // Publishers returns the publishers of the list this database publishes, by name: those the
@@ -285,7 +285,7 @@ func (s *Store) GrantPublisher(ctx context.Context, publicKey, name string) (*Pu
 		_, err := tx.Exec(`INSERT INTO publishers (public_key, name, added_by, added_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (public_key) DO UPDATE SET name = excluded.name`, p.PublicKey, p.Name, p.AddedBy, s.stamp())
 		return err
-	})
+	}, changed(KindPublishers))
 	if err != nil {
 		return nil, fmt.Errorf("grant publisher: %w", err)
 	}
@@ -320,7 +320,7 @@ func (s *Store) RevokePublisher(ctx context.Context, publicKey string) error {
 		}
 		_, err = tx.Exec(`DELETE FROM publishers WHERE public_key = ?`, key)
 		return err
-	})
+	}, changed(KindPublishers))
 	if err != nil {
 		return fmt.Errorf("revoke publisher: %w", err)
 	}
@@ -353,7 +353,7 @@ func (s *Store) PlanPublish(ctx context.Context, found int64) (*PublishPlan, err
 		}
 		plan.Sequence, plan.SigningKey = max(last, found)+1, own
 		return nil
-	})
+	}, changed(KindPublishers))
 	if err != nil {
 		return nil, fmt.Errorf("plan publish: %w", err)
 	}
@@ -378,7 +378,7 @@ func (s *Store) RecordPublished(ctx context.Context, seq int64, dir string, at t
 			return fmt.Errorf("record publish: %w", err)
 		}
 		return nil
-	})
+	}, changed(KindPublishers))
 }
 
 // LastPublication returns the last list this database published; ErrNotFound before the first.

@@ -4,33 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"sync"
 )
 
 // resolveCache remembers which provider each looked-up domain belongs to, so that typing an
 // address costs a map lookup rather than a SQLite query of twenty columns. It is dropped
-// whenever anything commits to the database, from this process or another: SQLite's
-// data_version, read on one dedicated connection, changes then.
+// whenever anything commits to the database, from this process or another: the store's
+// versionWatch (SQLite's data_version, read on one dedicated connection) moves then.
 type resolveCache struct {
 	mu       sync.Mutex
-	conn     *sql.Conn
-	version  int64
+	watch    *versionWatch
+	gen      uint64
 	byDomain map[string]*Provider // nil value: no provider has the domain
 }
 
-func newResolveCache(ctx context.Context, db *sql.DB) (*resolveCache, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("resolve cache: %w", err)
-	}
-	return &resolveCache{conn: conn, version: -1}, nil
-}
-
-func (c *resolveCache) close() {
-	if c != nil && c.conn != nil {
-		c.conn.Close()
-	}
+func newResolveCache(watch *versionWatch) *resolveCache {
+	return &resolveCache{watch: watch}
 }
 
 // first returns a copy of the provider of the first of domains that has one, and that
@@ -38,12 +27,12 @@ func (c *resolveCache) close() {
 func (c *resolveCache) first(ctx context.Context, domains []string, load func(string) (*Provider, error)) (*Provider, string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var v int64
-	if err := c.conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-		return nil, "", fmt.Errorf("data version: %w", err)
+	gen, err := c.watch.generation(ctx)
+	if err != nil {
+		return nil, "", err
 	}
-	if v != c.version {
-		c.version, c.byDomain = v, map[string]*Provider{}
+	if gen != c.gen || c.byDomain == nil {
+		c.gen, c.byDomain = gen, map[string]*Provider{}
 	}
 	for _, d := range domains {
 		cached, hit := c.byDomain[d]

@@ -34,6 +34,8 @@ type Store struct {
 	getStmt      *sql.Stmt // a provider, with logo and domains, by id
 	byDomainStmt *sql.Stmt // the same, by one of its domains
 	resolved     *resolveCache
+	version      *versionWatch // data_version, for the resolve cache and the notifier
+	notes        *notifier     // tells subscribers what changed (changes.go)
 }
 
 const sqliteMagic = "SQLite format 3\x00"
@@ -55,7 +57,7 @@ func Open(path, user string) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s.r.SetMaxOpenConns(5) // one of them is the resolve cache's
+	s.r.SetMaxOpenConns(5) // one of them is the version watch's (changes.go)
 	if err := s.init(); err != nil {
 		s.Close()
 		return nil, classify(path, err)
@@ -89,7 +91,11 @@ func (s *Store) init() error {
 	if err != nil {
 		return err
 	}
-	s.resolved, err = newResolveCache(context.Background(), s.r)
+	if s.version, err = newVersionWatch(context.Background(), s.r); err != nil {
+		return err
+	}
+	s.resolved = newResolveCache(s.version)
+	s.notes, err = newNotifier(context.Background(), s.version, s.w)
 	return err
 }
 
@@ -219,7 +225,8 @@ func classify(path string, err error) error {
 
 // Close releases the database.
 func (s *Store) Close() error {
-	s.resolved.close()
+	s.notes.close()
+	s.version.close()
 	for _, st := range []*sql.Stmt{s.resolveStmt, s.getStmt, s.byDomainStmt} {
 		if st != nil {
 			st.Close()
@@ -243,8 +250,9 @@ func (s *Store) User() string { return s.user }
 
 func (s *Store) stamp() string { return stampOf(s.now()) }
 
-// tx runs fn in one write transaction, committed only when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+// tx runs fn in one write transaction, committed only when fn returns nil; once committed,
+// the store announces what changed (see Changes).
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error, what ...Change) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -253,7 +261,15 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	var c Change
+	for _, w := range what {
+		c = c.merge(w)
+	}
+	s.announce(c)
+	return nil
 }
 
 func parseStamp(v string) time.Time {

@@ -113,7 +113,7 @@ func (s *Store) Subscribe(ctx context.Context, source, publicKey string) (*Subsc
 		}
 		_, err = tx.Exec(`INSERT INTO list_publishers (public_key, name) VALUES (?, '')`, key)
 		return err
-	})
+	}, changed(KindSubscription|KindPublishers))
 	if err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", src, err)
 	}
@@ -142,7 +142,7 @@ func (s *Store) Unsubscribe(ctx context.Context) (int, error) {
 		}
 		n, _ = res.RowsAffected()
 		return nil
-	})
+	}, changed(KindSubscription|KindPublishers|KindProviders|KindDomains))
 	if err != nil {
 		return 0, fmt.Errorf("unsubscribe: %w", err)
 	}
@@ -163,7 +163,7 @@ func (s *Store) RecordRefreshFailure(ctx context.Context, source, reason string)
 			return fmt.Errorf("subscription to %s: %w", source, ErrNotFound)
 		}
 		return nil
-	})
+	}, changed(KindSubscription))
 }
 
 // SubscriptionChanges says what one refresh did, by provider name.
@@ -220,7 +220,7 @@ func (s *Store) ApplySubscription(ctx context.Context, source string, signed *Si
 		_, err = tx.Exec(`UPDATE provider_subscription SET last_attempt_at = ?, last_good_at = ?, last_error = '' WHERE id = 1`,
 			s.stamp(), s.stamp())
 		return err
-	})
+	}, changed(KindSubscription|KindPublishers|KindProviders|KindDomains))
 	if err != nil {
 		return nil, fmt.Errorf("apply provider list %s: %w", source, err)
 	}

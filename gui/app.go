@@ -46,6 +46,7 @@ type Store interface {
 	mailclient.OwnSettingsStore
 	mailclient.OutboxStore
 	mailclient.MessageStore
+	mailclient.CoordinatorStore // Changes: what changed, for the screens to follow
 	MessagePage(ctx context.Context, folderID int64, after data.Cursor, limit int) ([]*data.Message, error)
 	SearchMessages(ctx context.Context, folderID int64, query string, after data.Cursor, limit int) ([]*data.Message, error)
 	Drafts(ctx context.Context) ([]*data.Draft, error)
@@ -58,6 +59,7 @@ type Store interface {
 	RevokePublisher(ctx context.Context, publicKey string) error
 	LastPublication(ctx context.Context) (*data.Publication, error)
 	IsListPublisher(ctx context.Context) bool
+	Users(ctx context.Context) ([]data.User, error)
 	User() string
 }
 
@@ -79,10 +81,12 @@ type UI struct {
 	settings   *settingsView
 	outboxView *outboxView
 	outbox     *mailclient.Outbox
-	bg         *background        // the tray icon, when Mailroom keeps running with its window closed
-	clicks     *clickNotifier     // notifications that open what they announce; nil where there are none
-	workers    sync.WaitGroup     // long-running loops (the outbox), stopped with the window
-	stop       context.CancelFunc // ends them
+	sync       *mailclient.Coordinator // every sync, its schedule and the Inbox watchers; from ShowMain on
+	syncView   *syncStatus             // shows the coordinator's progress and events
+	bg         *background             // the tray icon, when Mailroom keeps running with its window closed
+	clicks     *clickNotifier          // notifications that open what they announce; nil where there are none
+	workers    sync.WaitGroup          // long-running loops (the outbox), stopped with the window
+	stop       context.CancelFunc      // ends them
 
 	discoverer  *mailclient.Discoverer // finds the settings of domains the list does not know
 	typingPause time.Duration          // how long typing must pause before a search starts
@@ -117,14 +121,21 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 	u.perms = newPermissionsView(u)
 	u.settings = newSettingsView(u)
 	u.outboxView = newOutboxView(u)
-	u.outbox = mailclient.NewOutbox(store, secrets, mailclient.OutboxOptions{Log: log, OnChange: func(*data.OutboxItem) {
-		fyne.Do(func() {
-			u.applyMu.Lock()
-			defer u.applyMu.Unlock()
-			u.outboxView.load()
-		})
-	}})
+	u.outbox = mailclient.NewOutbox(store, secrets, mailclient.OutboxOptions{Log: log, OnChange: u.sentShows})
 	return u
+}
+
+// sentShows syncs the Sent folder of a message once its copy is there, so Sent shows it
+// without waiting for the schedule. (The Outbox screen follows the store by itself.)
+func (u *UI) sentShows(it *data.OutboxItem) {
+	if u.sync == nil || it.State != data.OutboxSent || (it.SentCopy != data.SentCopyDone && it.SentCopy != data.SentCopySkipped) {
+		return
+	}
+	go func() {
+		if err := u.sync.SyncSent(u.runCtx, it.MailboxID); err != nil && u.runCtx.Err() == nil {
+			u.log.Info("sync Sent after sending", "err", err)
+		}
+	}()
 }
 
 // ShowMain lays out and shows the main window at its remembered size, and loads its data.
@@ -160,10 +171,11 @@ func (u *UI) ShowMain() {
 	u.win.SetMaster()
 	u.win.Show()
 	restorePosition(u.win, prefs)
+	u.followStore()
 	u.reload()
 	u.followProviderList(ctx)
 	u.cleanForwardFiles()
-	u.mail.syncOnSchedule(ctx)
+	u.startSync(ctx)
 	u.workers.Add(1)
 	go func() {
 		defer u.workers.Done()
@@ -171,6 +183,30 @@ func (u *UI) ShowMain() {
 			u.log.Error("outbox stopped", "err", err)
 		}
 	}()
+}
+
+// startSync starts the coordinator of every sync (the start-up sync, the schedule, the Inbox
+// watchers) until ctx ends, its events shown in the Mail screen's status line.
+func (u *UI) startSync(ctx context.Context) {
+	u.sync = mailclient.NewCoordinator(u.store, u.secrets, mailclient.CoordinatorOptions{
+		Interval: u.syncEvery, Watch: u.watchIdle, Log: u.log})
+	u.syncView = newSyncStatus(u, u.mail.status, u.mail.bar)
+	u.syncView.listen(u.sync)
+	u.workers.Add(1)
+	go func() {
+		defer u.workers.Done()
+		if err := u.sync.Run(ctx); err != nil && ctx.Err() == nil {
+			u.log.Error("sync coordinator stopped", "err", err)
+		}
+	}()
+}
+
+// setSyncEvery changes how often mail is synced in the background; 0 for only on F5.
+func (u *UI) setSyncEvery(d time.Duration) {
+	u.syncEvery = d
+	if u.sync != nil {
+		u.sync.SetInterval(d)
+	}
 }
 
 // showProviders brings the Email providers screen forward.
@@ -201,7 +237,7 @@ func (u *UI) installMainKeys(tabs *container.AppTabs) {
 	u.win.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
 		switch e.Name {
 		case fyne.KeyF5:
-			u.mail.syncAll()
+			u.syncAll()
 		case fyne.KeyDelete:
 			u.mail.deleteSelected()
 		}
@@ -247,11 +283,7 @@ func (u *UI) background(work func(ctx context.Context) error, apply func(error))
 	go func() {
 		defer u.jobs.Done()
 		err := work(context.Background())
-		fyne.Do(func() {
-			u.applyMu.Lock()
-			defer u.applyMu.Unlock()
-			apply(err)
-		})
+		u.onUI(func() { apply(err) })
 	}()
 }
 

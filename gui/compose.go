@@ -177,9 +177,7 @@ func (w *composeWindow) checkAddressesSoon(field string, e *escEntry) {
 	typed := e.Text
 	w.ui.jobs.Add(1)
 	time.AfterFunc(w.ui.typingPause, func() {
-		fyne.Do(func() {
-			w.ui.applyMu.Lock()
-			defer w.ui.applyMu.Unlock()
+		w.ui.onUI(func() {
 			defer w.ui.jobs.Done()
 			if e.Text != typed || w.closed {
 				return // still typing
@@ -215,9 +213,7 @@ func (w *composeWindow) changed(field string) {
 		w.saveTimer.Stop()
 	}
 	w.saveTimer = time.AfterFunc(draftPause, func() {
-		fyne.Do(func() {
-			w.ui.applyMu.Lock()
-			defer w.ui.applyMu.Unlock()
+		w.ui.onUI(func() {
 			if w.dirty && !w.closed {
 				w.saveDraft(nil)
 			}
@@ -259,7 +255,6 @@ func (w *composeWindow) saveDraft(then func()) {
 		}
 		w.draft.ID = d.ID
 		w.status.SetText("Draft saved " + time.Now().Format("15:04"))
-		w.ui.outboxView.load()
 		if then != nil {
 			then()
 		}
@@ -312,7 +307,6 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 		default:
 			w.closed, w.dirty = true, false
 			w.stopTimer()
-			w.ui.outboxView.load()
 			w.win.Close()
 		}
 	})

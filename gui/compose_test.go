@@ -24,6 +24,12 @@ import (
 // would have trusted it, and returns the UI.
 func senderUI(t *testing.T, srv testenv.Servers) (*UI, *data.Store) {
 	t.Helper()
+	return senderUIWith(t, srv, nil)
+}
+
+// senderUIWith is senderUI with tune applied to the UI before its window opens.
+func senderUIWith(t *testing.T, srv testenv.Servers, tune func(*UI)) (*UI, *data.Store) {
+	t.Helper()
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	p := testProvider(t, s, srv.IMAPSAddr, srv.SMTPSAddr)
 	pinServer(t, s, srv, srv.IMAPSAddr)
@@ -38,7 +44,7 @@ func senderUI(t *testing.T, srv testenv.Servers) (*UI, *data.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { secrets.Delete(context.Background(), m.KeyringRef) })
-	return newTestUI(t, s), s
+	return newTestUIWith(t, s, tune), s
 }
 
 // pinServer records the fingerprint of the certificate the server at addr presents.

@@ -33,10 +33,19 @@ func openStore(t *testing.T, path, user string) *data.Store {
 
 func newTestUI(t *testing.T, s *data.Store) *UI {
 	t.Helper()
+	return newTestUIWith(t, s, nil)
+}
+
+// newTestUIWith is newTestUI with tune (when not nil) applied before the window opens.
+func newTestUIWith(t *testing.T, s *data.Store, tune func(*UI)) *UI {
+	t.Helper()
 	a := test.NewTempApp(t)
 	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.discoverer, u.typingPause, u.syncEvery, u.watchIdle = offlineDiscoverer(), 0, 0, false
 	u.cacheDir = t.TempDir()
+	if tune != nil {
+		tune(u)
+	}
 	act(u, u.ShowMain)
 	t.Cleanup(u.stopWorkers)
 	u.jobs.Wait()

@@ -2,7 +2,6 @@ package gui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,10 +27,6 @@ type mailView struct {
 	mailboxes []*data.Mailbox
 	folders   map[int64][]*data.Folder // mailbox id -> folders
 	tree      *keyTree
-	synced    bool                         // the sync at start was started
-	watchers  map[int64]context.CancelFunc // mailbox id -> its Inbox watcher (IDLE)
-	lastSync  time.Time                    // when the last sync ended
-	failures  int                          // syncs failed in a row, for the backoff
 
 	folder   *data.Folder // shown in the list
 	msgs     []*data.Message
@@ -47,7 +42,6 @@ type mailView struct {
 	firstSteps *fyne.Container // its buttons
 	status     *widget.Label
 	bar        *widget.ProgressBar
-	syncing    context.CancelFunc
 	content    fyne.CanvasObject
 
 	reply, replyAll, forward, del, markRead, flag *widget.Button
@@ -220,16 +214,11 @@ func (v *mailView) load() {
 		}
 		v.mailboxes, v.folders = boxes, folders
 		v.ui.bg.setUnread(unreadInboxes(folders))
-		v.watchInboxes()
 		v.welcome.Hidden = len(boxes) > 0
 		v.welcome.Refresh()
 		v.tree.Refresh()
 		for _, m := range boxes {
 			v.tree.OpenBranch("m" + strconv.FormatInt(m.ID, 10))
-		}
-		if !v.synced && v.ui.syncEvery > 0 {
-			v.synced = true
-			v.syncNow()
 		}
 		if v.folder == nil {
 			v.chooseInbox()
@@ -479,218 +468,6 @@ func (v *mailView) deleteSelected() {
 	v.selected = nil
 	v.reader.clear()
 	v.updateButtons()
-}
-
-// syncAll brings every mailbox's cache in step with its server, showing progress; a second
-// press cancels.
-func (v *mailView) syncAll() {
-	if v.syncing != nil {
-		v.syncing()
-		return
-	}
-	v.syncNow()
-}
-
-// syncNow starts a sync unless one is running (the schedule uses it).
-func (v *mailView) syncNow() {
-	if v.syncing != nil || len(v.mailboxes) == 0 {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	v.syncing = cancel
-	boxes := v.mailboxes
-	v.bar.Show()
-	v.status.SetText("Syncing…")
-	var failed, arrived []string
-	v.ui.background(func(context.Context) error {
-		defer cancel()
-		for _, m := range boxes {
-			sums, err := mailclient.SyncMailbox(ctx, v.ui.store, v.ui.secrets, m, mailclient.SyncOptions{
-				Progress: func(folder string, done, total int) {
-					fyne.Do(func() {
-						v.ui.applyMu.Lock()
-						defer v.ui.applyMu.Unlock()
-						v.status.SetText(fmt.Sprintf("Syncing %s, %s: %d of %d", m.Address, folder, done, total))
-						if total > 0 {
-							v.bar.Max = float64(total)
-							v.bar.SetValue(float64(done))
-						}
-					})
-				},
-				Waiting: func(folder, owner string) {
-					fyne.Do(func() {
-						v.ui.applyMu.Lock()
-						defer v.ui.applyMu.Unlock()
-						v.status.SetText(fmt.Sprintf("Waiting for another sync of %s, %s (%s) to finish…", m.Address, folder, owner))
-					})
-				}})
-			if errors.Is(err, context.Canceled) {
-				return err
-			}
-			if err != nil {
-				v.ui.log.Warn("sync", "mailbox", m.Address, "err", err)
-				failed = append(failed, m.Address+": "+mailclient.Explain(err))
-			}
-			if n := newInInbox(sums); n > 0 {
-				arrived = append(arrived, fmt.Sprintf("%s in %s", plural(n, "new message"), m.Address))
-			}
-		}
-		return nil
-	}, func(err error) {
-		v.syncing = nil
-		v.bar.Hide()
-		v.failures++
-		switch {
-		case errors.Is(err, context.Canceled):
-			v.status.SetText("Sync cancelled.")
-		case len(failed) > 0:
-			v.status.SetText("Sync failed for " + strings.Join(failed, " "))
-		default:
-			v.failures = 0
-			v.status.SetText("Up to date, " + time.Now().Format("15:04") + ".")
-		}
-		v.lastSync = time.Now()
-		if len(arrived) > 0 {
-			v.ui.app.SendNotification(fyne.NewNotification("New mail", strings.Join(arrived, "; ")))
-		}
-		v.load()
-		v.ui.mailboxes.load()
-	})
-}
-
-// newInInbox counts the messages a sync added to the Inbox.
-func newInInbox(sums []mailclient.FolderSummary) int {
-	n := 0
-	for _, s := range sums {
-		if strings.EqualFold(s.Folder, "INBOX") {
-			n += s.New
-		}
-	}
-	return n
-}
-
-// retryAfter is how long to wait before the next scheduled sync: interval after a success;
-// after failures 30 seconds, doubling, up to interval.
-func retryAfter(failures int, interval time.Duration) time.Duration {
-	if failures == 0 {
-		return interval
-	}
-	d := 30 * time.Second
-	for i := 1; i < failures && d < interval; i++ {
-		d *= 2
-	}
-	return min(d, interval)
-}
-
-// syncOnSchedule syncs every u.syncEvery (read each time, as Settings may change it) until ctx
-// ends, and sooner after a failure.
-func (v *mailView) syncOnSchedule(ctx context.Context) {
-	go func() {
-		t := time.NewTicker(15 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				fyne.Do(func() {
-					v.ui.applyMu.Lock()
-					defer v.ui.applyMu.Unlock()
-					interval := v.ui.syncEvery
-					if interval > 0 && time.Since(v.lastSync) >= retryAfter(v.failures, interval) {
-						v.syncNow()
-					}
-				})
-			}
-		}
-	}()
-}
-
-// watchInboxes keeps one IDLE watcher per mailbox while the window is open, so new mail
-// shows (and is announced) as it arrives; where a server has no IDLE, the schedule polls.
-func (v *mailView) watchInboxes() {
-	if v.ui.runCtx == nil || !v.ui.watchIdle {
-		return
-	}
-	if v.watchers == nil {
-		v.watchers = map[int64]context.CancelFunc{}
-	}
-	keep := map[int64]bool{}
-	for _, m := range v.mailboxes {
-		keep[m.ID] = true
-		if _, ok := v.watchers[m.ID]; !ok {
-			ctx, cancel := context.WithCancel(v.ui.runCtx)
-			v.watchers[m.ID] = cancel
-			v.watch(ctx, m)
-		}
-	}
-	for id, cancel := range v.watchers {
-		if !keep[id] {
-			cancel()
-			delete(v.watchers, id)
-		}
-	}
-}
-
-// watch runs the Inbox watcher of mailbox m until ctx ends.
-func (v *mailView) watch(ctx context.Context, m *data.Mailbox) {
-	onUI := func(f func()) {
-		fyne.Do(func() {
-			v.ui.applyMu.Lock()
-			defer v.ui.applyMu.Unlock()
-			f()
-		})
-	}
-	opts := mailclient.WatchOptions{
-		Changed: func(mailclient.FolderSummary) { onUI(v.refreshAfterWatch) },
-		Failed: func(err error, retryIn time.Duration) {
-			v.ui.log.Info("inbox watcher", "mailbox", m.Address, "err", err)
-			onUI(func() {
-				v.status.SetText(fmt.Sprintf("%s: %s Trying again in %s.", m.Address, mailclient.Explain(err), retryIn.Round(time.Second)))
-			})
-		},
-	}
-	v.ui.workers.Add(1)
-	go func() {
-		defer v.ui.workers.Done()
-		err := mailclient.WatchInbox(ctx, v.ui.store, v.ui.secrets, m, func(n mailclient.NewMail) {
-			onUI(func() { v.announce(n) })
-		}, opts)
-		if err != nil && ctx.Err() == nil && !errors.Is(err, mailclient.ErrNoIdle) {
-			v.ui.log.Warn("inbox watcher stopped", "mailbox", m.Address, "err", err)
-			onUI(func() { v.status.SetText(m.Address + ": " + mailclient.Explain(err)) })
-		}
-	}()
-}
-
-// refreshAfterWatch shows what a watcher's sync changed: counts, and the list when it shows an Inbox.
-func (v *mailView) refreshAfterWatch() {
-	if v.folder == nil { // the first sync of this mailbox: show its Inbox
-		v.load()
-		return
-	}
-	v.refreshCounts()
-	if v.folder != nil && v.folder.Role == data.RoleInbox && v.query == "" && len(v.msgs) <= pageSize {
-		v.reloadList()
-	}
-}
-
-// announce raises a desktop notification for mail that has just arrived.
-func (v *mailView) announce(n mailclient.NewMail) {
-	if n.Inbox.New == 0 {
-		return
-	}
-	text := fmt.Sprintf("%s in %s", plural(n.Inbox.New, "new message"), n.Mailbox.Address)
-	if len(n.Latest) > 0 {
-		text += ": " + orDash(n.Latest[0].From(), "(no sender)") + " — " + orDash(n.Latest[0].Subject, "(no subject)")
-	}
-	latest := n.Latest
-	var open func()
-	if len(latest) > 0 {
-		open = func() { v.ui.showMessage(latest[0]) }
-	}
-	v.ui.notify("New mail", text, open)
-	v.refreshAfterWatch()
 }
 
 // answer opens a compose window replying to (or forwarding) the selected message.

@@ -228,9 +228,7 @@ func (v *mailboxesView) testSelected() {
 	v.ui.background(func(context.Context) error {
 		defer cancel()
 		return mailclient.RetestMailbox(ctx, v.ui.store, v.ui.secrets, m, func(st mailclient.Step) {
-			fyne.Do(func() {
-				v.ui.applyMu.Lock()
-				defer v.ui.applyMu.Unlock()
+			v.ui.onUI(func() {
 				panel.show(st)
 			})
 		})

@@ -118,6 +118,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	if saved == nil {
 		t.Fatalf("not saved: %q", w.result.Text)
 	}
+	quiet(t, u) // its first sync starts by itself
 	list, _ := s.Mailboxes(context.Background())
 	if len(list) != 1 || list[0].SenderName != "Ann Example" || list[0].State != data.MailboxOK {
 		t.Fatalf("mailboxes = %+v", list)
@@ -147,6 +148,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 		t.Errorf("after editing: %+v (%q)", again[0], e.result.Text)
 	}
 
+	quiet(t, u)
 	u.mailboxes.selected = list[0].ID
 	u.mailboxes.updateButtons()
 	test.Tap(u.mailboxes.remove)

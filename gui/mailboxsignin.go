@@ -148,9 +148,7 @@ func (w *mailboxWindow) startSignIn() {
 			if err != nil {
 				return err
 			}
-			fyne.Do(func() {
-				w.ui.applyMu.Lock()
-				defer w.ui.applyMu.Unlock()
+			w.ui.onUI(func() {
 				s.address = addr
 				s.link.SetURL(u)
 				s.links.Show()

@@ -230,9 +230,7 @@ func (w *mailboxWindow) discoverSoon(address string) {
 	var once sync.Once
 	settled := func() { once.Do(w.ui.jobs.Done) }
 	timer := time.AfterFunc(w.ui.typingPause, func() {
-		fyne.Do(func() {
-			w.ui.applyMu.Lock()
-			defer w.ui.applyMu.Unlock()
+		w.ui.onUI(func() {
 			defer settled()
 			if ctx.Err() == nil {
 				w.discover(ctx, address)
@@ -486,9 +484,7 @@ func (w *mailboxWindow) runTest(then func(m *data.Mailbox, password string, pins
 		}
 		return mailclient.TestConnection(ctx, settings, password, func(st mailclient.Step) {
 			pins.Observe(st)
-			fyne.Do(func() {
-				w.ui.applyMu.Lock()
-				defer w.ui.applyMu.Unlock()
+			w.ui.onUI(func() {
 				w.steps.show(st)
 			})
 		})
@@ -657,9 +653,7 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		for _, f := range after {
 			f(m)
 		}
-		w.dirty = false
-		w.ui.mailboxes.load()
-		w.ui.mail.load() // the new mailbox's folders, and its first sync
+		w.dirty = false // the screens follow the store: the mailbox shows, and its first sync starts
 		if w.onSaved != nil {
 			w.onSaved(m)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,10 +16,24 @@ import (
 	"mailroom/mailclient"
 )
 
+// permissionsStore is what the Operation permissions screen needs of the database; *data.Store
+// has it. Errors are those documented on data.Store.
+type permissionsStore interface {
+	mailclient.SigningKeyStore // this database's signing key (OwnPublicKey makes it on demand)
+	Publishers(ctx context.Context) ([]data.Publisher, error)
+	ListPublishers(ctx context.Context) ([]data.Publisher, error)
+	IsListPublisher(ctx context.Context) bool
+	GrantPublisher(ctx context.Context, publicKey, name string) (*data.Publisher, error)
+	RevokePublisher(ctx context.Context, publicKey string) error
+	Users(ctx context.Context) ([]data.User, error)
+	User() string
+}
+
 // permissionsView is the "Operation permissions" screen: who may manage the office's email
 // providers, that is who may sign the provider list everyone subscribes to.
 type permissionsView struct {
 	ui       *UI
+	store    permissionsStore
 	own      string           // this database's public key; "" before it is made
 	shown    []data.Publisher // the publishers listed
 	editable bool             // the person is a publisher and may grant and revoke
@@ -33,12 +48,13 @@ type permissionsView struct {
 	key      *widget.Entry
 	keyErr   *widget.Label
 	keyPrint *widget.Label
+	users    *widget.Label // who has opened this database
 	grant    *widget.Button
 	content  fyne.CanvasObject
 }
 
 func newPermissionsView(u *UI) *permissionsView {
-	v := &permissionsView{ui: u, list: container.NewVBox(), status: widget.NewLabel("")}
+	v := &permissionsView{ui: u, store: u.store, list: container.NewVBox(), status: widget.NewLabel("")}
 	v.status.Wrapping = fyne.TextWrapWord
 	intro := widget.NewLabel("“Manage the office's email providers” belongs to the publishers of the provider list: colleagues " +
 		"accept a list only when one of them signed it. To grant a colleague, paste their public key (their Operation " +
@@ -62,6 +78,8 @@ func newPermissionsView(u *UI) *permissionsView {
 	v.key.OnChanged = v.keyChanged
 	v.keyErr = newErrorLabel()
 	v.keyPrint = widget.NewLabel("")
+	v.users = widget.NewLabel("")
+	v.users.Wrapping = fyne.TextWrapWord
 	v.grant = widget.NewButtonWithIcon("Grant…", theme.ConfirmIcon(), v.doGrant)
 	bold := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -73,6 +91,7 @@ func newPermissionsView(u *UI) *permissionsView {
 		widget.NewFormItem("Public key", container.NewVBox(v.key, v.keyErr, v.keyPrint)))
 	grant := container.NewVBox(bold("Grant a colleague"), form, container.NewHBox(v.grant))
 	top := container.NewVBox(intro, widget.NewSeparator(), mine, widget.NewSeparator(),
+		bold("People who use this database"), v.users, widget.NewSeparator(),
 		bold("Publishers"), v.status)
 	v.content = container.NewBorder(top, container.NewVBox(widget.NewSeparator(), grant), nil, nil, container.NewVScroll(v.list))
 	return v
@@ -84,6 +103,7 @@ type permissionsState struct {
 	publishers []data.Publisher
 	fromList   bool // the publishers are those of the subscribed list, not yet this database's own set
 	subscribed bool
+	users      []data.User
 }
 
 func (v *permissionsView) load() {
@@ -100,16 +120,19 @@ func (v *permissionsView) load() {
 }
 
 func (v *permissionsView) read(ctx context.Context, st *permissionsState) error {
-	if k, err := v.ui.store.SigningKey(ctx); err == nil {
+	if k, err := v.store.SigningKey(ctx); err == nil {
 		st.own = k.PublicKey
 	} else if !errors.Is(err, data.ErrNotFound) {
 		return err
 	}
 	var err error
-	if st.publishers, err = v.ui.store.Publishers(ctx); err != nil {
+	if st.users, err = v.store.Users(ctx); err != nil {
 		return err
 	}
-	list, err := v.ui.store.ListPublishers(ctx)
+	if st.publishers, err = v.store.Publishers(ctx); err != nil {
+		return err
+	}
+	list, err := v.store.ListPublishers(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,7 +140,7 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 	if len(st.publishers) == 0 && st.subscribed {
 		st.publishers, st.fromList = list, true
 	}
-	if st.subscribed && !v.ui.store.IsListPublisher(ctx) {
+	if st.subscribed && !v.store.IsListPublisher(ctx) {
 		st.publishers, st.fromList = list, true
 	}
 	return nil
@@ -125,6 +148,7 @@ func (v *permissionsView) read(ctx context.Context, st *permissionsState) error 
 
 func (v *permissionsView) show(st permissionsState) {
 	v.own, v.shown = st.own, st.publishers
+	v.users.SetText(usersText(st.users, v.store.User()))
 	if v.own == "" {
 		v.ownKey.SetText("")
 		v.ownKey.SetPlaceHolder("Not made yet: it is made on your first publish, or now")
@@ -191,7 +215,7 @@ func (v *permissionsView) keyChanged(text string) {
 
 func (v *permissionsView) doMakeKey() {
 	v.ui.background(func(ctx context.Context) error {
-		_, err := mailclient.OwnPublicKey(ctx, v.ui.store, v.ui.secrets)
+		_, err := mailclient.OwnPublicKey(ctx, v.store, v.ui.secrets)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -233,10 +257,10 @@ func (v *permissionsView) doGrant() {
 
 func (v *permissionsView) grantKey(key, name string) {
 	v.ui.background(func(ctx context.Context) error {
-		if _, err := mailclient.OwnPublicKey(ctx, v.ui.store, v.ui.secrets); err != nil {
+		if _, err := mailclient.OwnPublicKey(ctx, v.store, v.ui.secrets); err != nil {
 			return err
 		}
-		_, err := v.ui.store.GrantPublisher(ctx, key, name)
+		_, err := v.store.GrantPublisher(ctx, key, name)
 		return err
 	}, func(err error) {
 		var ve *data.ValidationError
@@ -271,7 +295,7 @@ func (v *permissionsView) confirmRevoke(p data.Publisher) {
 				return
 			}
 			v.ui.background(func(ctx context.Context) error {
-				return v.ui.store.RevokePublisher(ctx, p.PublicKey)
+				return v.store.RevokePublisher(ctx, p.PublicKey)
 			}, func(err error) {
 				if err != nil {
 					v.ui.log.Error("revoke publisher", "err", err)
@@ -283,4 +307,20 @@ func (v *permissionsView) confirmRevoke(p data.Publisher) {
 	d.SetConfirmText("Revoke")
 	d.SetDismissText("Cancel")
 	d.Show()
+}
+
+// usersText lists who has opened the database, since when, marking me.
+func usersText(users []data.User, me string) string {
+	var parts []string
+	for _, u := range users {
+		p := u.Name
+		if u.Name == me {
+			p += " (you)"
+		}
+		if !u.FirstSeen.IsZero() {
+			p += ", since " + u.FirstSeen.Local().Format("2 Jan 2006")
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }

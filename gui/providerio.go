@@ -93,7 +93,7 @@ func (u *UI) withProgress(title, what string, work func(ctx context.Context, pro
 	p := newProgressDialog(title, what, u.win, cancel)
 	u.background(func(context.Context) error {
 		defer cancel()
-		return work(ctx, func(done, total int) { fyne.Do(func() { p.update(done, total) }) })
+		return work(ctx, func(done, total int) { u.onUI(func() { p.update(done, total) }) })
 	}, func(err error) {
 		p.dlg.Hide()
 		apply(err)

@@ -136,8 +136,7 @@ func TestSubscribeAsksToCompareTheFingerprint(t *testing.T) {
 		t.Fatalf("compare dialog %q", msg)
 	}
 	act(u, func() { confirmTop(t, u) })
-	u.jobs.Wait()
-	u.jobs.Wait()
+	quiet(t, u) // the screens showing providers reload
 	if !strings.Contains(u.settings.status.Text, "Following "+list) || !strings.Contains(u.settings.status.Text, "list number 1") {
 		t.Errorf("settings status = %q", u.settings.status.Text)
 	}

@@ -95,7 +95,7 @@ func newSettingsView(u *UI) *settingsView {
 func (v *settingsView) syncChosen(title string) {
 	for _, c := range syncChoices {
 		if c.title == title {
-			v.ui.syncEvery = time.Duration(c.minutes) * time.Minute
+			v.ui.setSyncEvery(time.Duration(c.minutes) * time.Minute)
 			v.ui.app.Preferences().SetInt(prefSyncMinutes, c.minutes)
 		}
 	}
@@ -315,7 +315,7 @@ func (u *UI) followProviderList(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				fyne.Do(refresh)
+				u.onUI(refresh)
 			}
 		}
 	}()

@@ -109,6 +109,7 @@ func TestNewMailboxSignsInWithTheBrowser(t *testing.T) {
 	if err := s.Save(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
+	quiet(t, u) // the screens showing providers reload
 	w = u.openMailbox(nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()

@@ -65,7 +65,9 @@ func (r *PinRecorder) Pins(s Settings) []*data.CertPin {
 // accepted. When secrets refuses the password (data.ErrNoKeyring among others) the mailbox is
 // removed again and the error returned, so no mailbox is left without its password.
 func SaveNewMailbox(ctx context.Context, store MailboxStore, secrets SecretStore, m *data.Mailbox, password string, pins []*data.CertPin) error {
-	m.State, m.LastError = data.MailboxOK, ""
+	// The mailbox is "new" until its password and pins are saved too: the Coordinator
+	// leaves a new mailbox alone, and syncs it once it is ready.
+	m.State, m.LastError = data.MailboxNew, ""
 	if err := store.SaveMailbox(ctx, m); err != nil {
 		return fmt.Errorf("save mailbox %s: %w", m.Address, err)
 	}
@@ -76,7 +78,11 @@ func SaveNewMailbox(ctx context.Context, store MailboxStore, secrets SecretStore
 		m.ID = 0
 		return err
 	}
-	return savePins(ctx, store, pins)
+	if err := savePins(ctx, store, pins); err != nil {
+		return err
+	}
+	m.State = data.MailboxOK
+	return store.SetMailboxState(ctx, m.ID, data.MailboxOK, "")
 }
 
 // UpdateMailbox stores the changed fields of a saved mailbox, its new password when one was

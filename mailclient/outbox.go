@@ -66,11 +66,7 @@ type OutboxOptions struct {
 
 // DefaultBackoff waits 30 seconds after the first temporary failure, doubling up to 30 minutes.
 func DefaultBackoff(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < 30*time.Minute; i++ {
-		d *= 2
-	}
-	return min(d, 30*time.Minute)
+	return CappedBackoff(30*time.Second, 30*time.Minute, max(attempts, 1))
 }
 
 // StoppedReason is the LastError of a message whose sending was cancelled before its end

@@ -63,6 +63,10 @@ type WatchOptions struct {
 	// Failed, when not nil, is told of each failure the watcher will retry, and how long it
 	// waits first. The log wants err; Explain(err) is for a status line.
 	Failed func(err error, retryIn time.Duration)
+	// Turn, when not nil, is called before each sync of the Inbox and returns once no other
+	// sync of the mailbox runs, with the function that ends the watcher's turn (the
+	// Coordinator's; see Coordinator.Sync).
+	Turn func(ctx context.Context) (func(), error)
 }
 
 func (o WatchOptions) withDefaults() WatchOptions {
@@ -94,7 +98,7 @@ func (o WatchOptions) withDefaults() WatchOptions {
 // sentence. It does not record the mailbox's state: SyncMailbox does that.
 func WatchInbox(ctx context.Context, store WatchStore, secrets SecretStore, m *data.Mailbox, onNew func(NewMail), opt WatchOptions) error {
 	opt = opt.withDefaults()
-	wait := opt.RetryMin
+	wait, failures := opt.RetryMin, 0
 	for {
 		w := &watcher{ctx: ctx, store: store, m: m, onNew: onNew, opt: opt, poke: make(chan struct{}, 1)}
 		err := w.run(secrets)
@@ -105,7 +109,7 @@ func WatchInbox(ctx context.Context, store WatchStore, secrets SecretStore, m *d
 			return fmt.Errorf("watch %s: %w", m.Address, err)
 		}
 		if w.idled {
-			wait = opt.RetryMin
+			wait, failures = opt.RetryMin, 0
 		}
 		if opt.Failed != nil {
 			opt.Failed(err, wait)
@@ -117,7 +121,8 @@ func WatchInbox(ctx context.Context, store WatchStore, secrets SecretStore, m *d
 			return fmt.Errorf("watch %s: %w", m.Address, ctx.Err())
 		case <-t.C:
 		}
-		wait = min(wait*2, opt.RetryMax)
+		failures++
+		wait = CappedBackoff(opt.RetryMin, opt.RetryMax, failures+1)
 	}
 }
 
@@ -162,6 +167,30 @@ func (w *watcher) handler() *imapclient.UnilateralDataHandler {
 		w.signal()
 	}
 	return h
+}
+
+// burstSettle is how long the watcher lets a burst of announcements (several messages
+// delivered together) go on before it syncs, so that they make one sync and one NewMail.
+const burstSettle = 300 * time.Millisecond
+
+// settle waits until the server has announced nothing for burstSettle (at most ten times that).
+func (w *watcher) settle() {
+	limit := time.NewTimer(10 * burstSettle)
+	defer limit.Stop()
+	for {
+		quiet := time.NewTimer(burstSettle)
+		select {
+		case <-w.poke:
+			quiet.Stop()
+			continue
+		case <-quiet.C:
+		case <-limit.C:
+			quiet.Stop()
+		case <-w.ctx.Done():
+			quiet.Stop()
+		}
+		return
+	}
 }
 
 func (w *watcher) signal() {
@@ -213,7 +242,16 @@ func (w *watcher) run(secrets SecretStore) (err error) {
 
 // sync brings the Inbox up to date and tells of what arrived.
 func (w *watcher) sync(inbox *data.Folder) error {
-	before := inbox.FetchedUID
+	if w.opt.Turn != nil {
+		release, err := w.opt.Turn(w.ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if inbox, err = w.reload(inbox.ID); err != nil { // another sync may have moved it on
+			return err
+		}
+	}
 	sum, err := w.sy.folder(inbox)
 	if err != nil {
 		return err
@@ -224,21 +262,31 @@ func (w *watcher) sync(inbox *data.Folder) error {
 	if sum.New == 0 || w.onNew == nil {
 		return nil
 	}
-	if sum.Reset {
-		before = 0
-	}
-	page, err := w.store.MessagePage(w.ctx, inbox.ID, data.Cursor{}, MaxLatest*4)
+	nm, err := newMail(w.ctx, w.store, w.m, inbox.ID, inbox.FetchedUID, sum)
 	if err != nil {
 		return err
 	}
-	nm := NewMail{Mailbox: w.m, Inbox: sum}
+	w.onNew(nm)
+	return nil
+}
+
+// newMail is what one sync of the Inbox (inboxID, fetched up to UID before it) brought:
+// sum and the newest of the messages it added.
+func newMail(ctx context.Context, store WatchStore, m *data.Mailbox, inboxID int64, before uint32, sum FolderSummary) (NewMail, error) {
+	if sum.Reset {
+		before = 0
+	}
+	page, err := store.MessagePage(ctx, inboxID, data.Cursor{}, MaxLatest*4)
+	if err != nil {
+		return NewMail{}, err
+	}
+	nm := NewMail{Mailbox: m, Inbox: sum}
 	for _, msg := range page {
 		if msg.UID > before && len(nm.Latest) < MaxLatest {
 			nm.Latest = append(nm.Latest, msg)
 		}
 	}
-	w.onNew(nm)
-	return nil
+	return nm, nil
 }
 
 // reload reads the Inbox's sync state again after a sync changed it.
@@ -287,6 +335,7 @@ func (w *watcher) idle(ic *imapConn) error {
 		}
 		return wrapIMAP("IDLE", err)
 	case <-w.poke:
+		w.settle()
 	case <-t.C:
 	case <-w.ctx.Done():
 	}
