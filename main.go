@@ -80,7 +80,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs.StringVar(&e.dbPath, "db", os.Getenv("MAILROOM_DB"), "database file")
 	showVersion := fs.Bool("version", false, "print the version")
-	if err := fs.Parse(args); err != nil {
+	if err := parseGlobalArgs(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage(stdout, nil, commands())
 			return 0
@@ -136,7 +136,7 @@ func usage(w io.Writer, path []string, cmds []command) {
 		fmt.Fprintf(w, "  %-35s %s\n", prefix+" "+c.name+ifBranch(c), c.summary)
 	}
 	if len(path) == 0 {
-		fmt.Fprintf(w, "\n--db PATH (or MAILROOM_DB) chooses the database; default %s\n", defaultDBPath())
+		fmt.Fprintf(w, "\n--db PATH (or MAILROOM_DB), before or after the command, chooses the database; default %s\n", defaultDBPath())
 	}
 }
 
@@ -152,21 +152,75 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
-		if len(a) < 2 || a[0] != '-' {
+		name, inline, ok := flagName(a)
+		if !ok {
 			pos = append(pos, a)
 			continue
 		}
-		flags = append(flags, a)
-		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if f := fs.Lookup(name); f != nil && !inline && !isBoolFlag(f) {
-			if i+1 == len(args) {
-				return fmt.Errorf("flag needs an argument: %s", a)
-			}
-			i++
-			flags = append(flags, args[i])
+		n, err := flagSpan(fs, args, i, name, inline)
+		if err != nil {
+			return err
 		}
+		flags = append(flags, args[i:i+n]...)
+		i += n - 1
 	}
 	return fs.Parse(append(append(flags, "--"), pos...))
+}
+
+// parseGlobalArgs parses the global flags fs (--db, --version) from anywhere in args, the way
+// parseArgs does a command's own, and leaves the command and its arguments in fs.Args():
+// "mailroom messages ann@example.test --db FILE" is "mailroom --db FILE messages
+// ann@example.test". Before the command every flag is a global one (an unknown one is an
+// error, -h asks for the usage) and a "--" there only ends them; after it only fs's names
+// are taken, everything else is left in order for the command, and a "--" stays with the
+// command and ends the global flags too. So no command may have a flag named like a global
+// (TestCommandFlagsAreNotGlobal checks), and a value spelled like one is written --name=--db.
+func parseGlobalArgs(fs *flag.FlagSet, args []string) error {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			if len(rest) == 0 {
+				i++ // before the command: "--" is the global flags' own end
+			}
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, inline, ok := flagName(a)
+		if !ok || (len(rest) > 0 && fs.Lookup(name) == nil) {
+			rest = append(rest, a)
+			continue
+		}
+		n, err := flagSpan(fs, args, i, name, inline)
+		if err != nil {
+			return err
+		}
+		flags = append(flags, args[i:i+n]...)
+		i += n - 1
+	}
+	return fs.Parse(append(append(flags, "--"), rest...))
+}
+
+// flagName is the name of the flag a ("--db=x.db" is "db", with its value inline), or false
+// when a is an argument ("x", "-").
+func flagName(a string) (name string, inline, ok bool) {
+	if len(a) < 2 || a[0] != '-' {
+		return "", false, false
+	}
+	name, _, inline = strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return name, inline, true
+}
+
+// flagSpan is how many of args, from the flag at i, the flag takes: 2 when fs has it with a
+// value not written inline (the next argument, even one that starts with "-"), else 1.
+func flagSpan(fs *flag.FlagSet, args []string, i int, name string, inline bool) (int, error) {
+	if f := fs.Lookup(name); f == nil || inline || isBoolFlag(f) {
+		return 1, nil
+	}
+	if i+1 == len(args) {
+		return 0, fmt.Errorf("flag needs an argument: %s", args[i])
+	}
+	return 2, nil
 }
 
 func isBoolFlag(f *flag.Flag) bool {
