@@ -48,7 +48,7 @@ type worker struct {
 
 	mu       sync.Mutex
 	waiters  map[int64][]chan error // action id -> whoever waits for its outcome
-	outcomes map[int64]error      // outcomes nobody waited for yet
+	outcomes map[int64]error        // outcomes nobody waited for yet
 }
 
 // request is work to run on the worker's connection with folder selected (none when nil).
