@@ -41,14 +41,7 @@ func newMail(v *mailView) *mailclient.Mail {
 	}
 	return &mailclient.Mail{Store: v.ui.store, Secrets: v.ui.secrets, Log: v.ui.log,
 		Changed: func(id int64) { onUI(func() { v.changed(id) }) },
-		FolderChanged: func(id int64) {
-			onUI(func() {
-				if v.folder != nil && v.folder.ID == id {
-					v.reloadList()
-				}
-				v.refreshCounts()
-			})
-		},
+		FolderChanged: func(int64) { onUI(v.refreshCounts) }, // the list is redrawn by who asked
 		Failed: func(a *data.Action, err error) {
 			onUI(func() { v.status.SetText("The server refused to " + actionWords(a) + ": " + mailclient.Explain(err)) })
 		},
@@ -155,7 +148,14 @@ func (m *mailActions) markFolderRead() {
 	}
 	v.ui.background(func(ctx context.Context) error { return v.mail.MarkFolderRead(ctx, f.ID) }, func(err error) {
 		v.actionDone("mark the folder read", err)
-		if v.folder == f {
+		switch {
+		case v.folder != f:
+		case err == nil || errors.Is(err, mailclient.ErrQueued):
+			for _, msg := range v.msgs { // in place: a reload racing the Inbox watcher's would list pages twice
+				msg.Flags.Seen = true
+			}
+			v.list.Refresh()
+		default: // refused, and put back in the cache
 			v.reloadList()
 		}
 		v.refreshCounts()
@@ -188,15 +188,43 @@ func (m *mailActions) restore() {
 	m.deleted = 0
 	m.undoBar.Hide()
 	v := m.v
-	v.ui.background(func(ctx context.Context) error { return v.mail.Restore(ctx, id) }, func(err error) {
+	var back *data.Message
+	v.ui.background(func(ctx context.Context) error {
+		if err := v.mail.Restore(ctx, id); err != nil && !errors.Is(err, mailclient.ErrQueued) {
+			return err
+		}
+		back, _ = v.ui.store.Message(ctx, id)
+		return nil
+	}, func(err error) {
 		if errors.Is(err, data.ErrNothingToUndo) || errors.Is(err, mailclient.ErrCannotUndo) {
 			v.status.SetText("The delete can no longer be undone; the message is in Trash.")
 			return
 		}
 		v.actionDone("undo the delete", err)
-		v.reloadList()
+		v.showBack(back)
 		v.refreshCounts()
 	})
+}
+
+// showBack puts message m, restored, back in its place in the list when its folder is shown.
+func (v *mailView) showBack(m *data.Message) {
+	if m == nil || v.folder == nil || m.FolderID != v.folder.ID || m.Flags.Deleted || v.query != "" {
+		return
+	}
+	at := len(v.msgs)
+	for i, have := range v.msgs {
+		if have.ID == m.ID {
+			return // listed already (a reload came first)
+		}
+		if have.Date.Before(m.Date) || (have.Date.Equal(m.Date) && have.UID < m.UID) {
+			at = min(at, i)
+		}
+	}
+	if at == len(v.msgs) && v.more {
+		return // beyond the pages read: it shows when the list gets there
+	}
+	v.msgs = append(v.msgs[:at], append([]*data.Message{m}, v.msgs[at:]...)...)
+	v.list.Refresh()
 }
 
 // actionDone says in the status line how an action ended: nothing when the server applied
