@@ -146,3 +146,28 @@ func TestActionQueueShowsClaimsAndSettles(t *testing.T) {
 		t.Errorf("%d unread after taking it back, want 2", f.Unread)
 	}
 }
+
+// A sync that reports the server's flags before a queued change reached it leaves the
+// change in the cache, and a queued delete stays out of the list.
+func TestSyncKeepsQueuedChanges(t *testing.T) {
+	s, _, inbox, trash, page := queueEnv(t)
+	ctx := context.Background()
+	if err := s.QueueAction(ctx, &Action{MessageID: page[0].ID, Kind: ActionSeen, Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueAction(ctx, &Action{MessageID: page[1].ID, Kind: ActionMove, TargetID: trash.ID, IsDelete: true}); err != nil {
+		t.Fatal(err)
+	}
+	old := []FlagUpdate{{UID: page[0].UID}, {UID: page[1].UID}, {UID: page[2].UID, Flags: Flags{Flagged: true}}}
+	if err := s.UpdateFlags(ctx, inbox.ID, old); err != nil {
+		t.Fatal(err)
+	}
+	again := []*Message{{UID: page[0].UID, Date: page[0].Date}, {UID: page[1].UID, Date: page[1].Date}}
+	if err := s.StoreMessages(ctx, inbox.ID, again, 3); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := s.MessagePage(ctx, inbox.ID, Cursor{}, 10)
+	if len(list) != 2 || !list[0].Flags.Seen || !list[1].Flags.Flagged {
+		t.Fatalf("after the sync: %+v / %+v", list[0].Flags, list[len(list)-1].Flags)
+	}
+}
