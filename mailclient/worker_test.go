@@ -29,10 +29,13 @@ type workerEnv struct {
 	addr     string
 	srv      *imapserver.Server
 	accepted atomic.Int64
-	store    *data.Store
-	secrets  *memSecrets
-	box      *data.Mailbox
-	folders  map[string]*data.Folder
+	// cut, when set, names a command: the connection that sends it is closed when the
+	// server starts to answer, after the server has carried it out.
+	cut     atomic.Pointer[string]
+	store   *data.Store
+	secrets *memSecrets
+	box     *data.Mailbox
+	folders map[string]*data.Folder
 }
 
 func newWorkerEnv(t *testing.T, caps imap.CapSet, messages int) *workerEnv {
@@ -95,8 +98,47 @@ func (e *workerEnv) start(t *testing.T) {
 		},
 		Caps:   e.caps,
 		Logger: discardLogger{},
+		// The connections are TLS, under cutConn, which hides that from the server.
+		InsecureAuth: true,
 	})
-	go e.srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{e.cert}}))
+	go e.srv.Serve(cutListener{tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{e.cert}}), e})
+}
+
+// cutListener hands out connections that lose the answer to the command e.cut names.
+type cutListener struct {
+	net.Listener
+	e *workerEnv
+}
+
+func (l cutListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &cutConn{Conn: c, e: l.e}, nil
+}
+
+type cutConn struct {
+	net.Conn
+	e     *workerEnv
+	armed atomic.Bool
+}
+
+func (c *cutConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if w := c.e.cut.Load(); w != nil && n > 0 && strings.Contains(string(p[:n]), *w) {
+		c.e.cut.Store(nil)
+		c.armed.Store(true)
+	}
+	return n, err
+}
+
+func (c *cutConn) Write(p []byte) (int, error) {
+	if c.armed.Load() {
+		c.Conn.Close()
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(p)
 }
 
 // page returns the cached messages of folder name, newest first.
@@ -369,5 +411,38 @@ func TestWorkerReconnectsAfterTheServerDropsIt(t *testing.T) {
 	}
 	if n := e.accepted.Load(); n != 2 {
 		t.Errorf("%d connections, want 2 (one before the restart, one after)", n)
+	}
+}
+
+// The server moves the message and the connection dies before its answer arrives: the
+// worker sends the move again on a new connection, where the UID is gone from the Inbox, so
+// the message is in Trash once.
+func TestMoveWhoseAnswerIsLostIsNotDoubled(t *testing.T) {
+	e := newWorkerEnv(t, imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, 3)
+	mail := &Mail{Store: e.store, Secrets: e.secrets}
+	defer mail.Close()
+	ctx := context.Background()
+	msgs := e.page(t, "INBOX")
+	if _, err := mail.OpenMessage(ctx, msgs[1].ID); err != nil { // the connection is reused for the delete
+		t.Fatal(err)
+	}
+	move := "MOVE"
+	e.cut.Store(&move)
+	if err := mail.Delete(ctx, msgs[0].ID); err != nil && !errors.Is(err, ErrQueued) {
+		t.Fatal(err)
+	}
+	e.drained(t)
+	if e.cut.Load() != nil {
+		t.Fatal("the MOVE was never sent")
+	}
+	if n := e.accepted.Load(); n != 2 {
+		t.Errorf("%d connections, want 2 (the one cut, and its replacement)", n)
+	}
+	inbox, trash := e.server(t, "INBOX"), e.server(t, "Trash")
+	if _, ok := trash[msgs[0].Subject]; !ok || len(trash) != 1 || len(inbox) != 2 {
+		t.Errorf("after the lost answer: INBOX %v, Trash %v", inbox, trash)
+	}
+	if list := e.page(t, "INBOX"); len(list) != 2 {
+		t.Errorf("the cached Inbox lists %d", len(list))
 	}
 }

@@ -38,7 +38,14 @@ func (w *worker) apply(a *data.Action) applied {
 	}
 	set := uidSetOf(a.UIDs)
 	var o applied
+	again := a.Attempts > 0 // it may have been carried out before its answer was lost
 	run := func(ic *imapConn) error {
+		if again && (a.Kind == data.ActionMove || a.Kind == data.ActionExpunge) {
+			var err error
+			if set, err = stillThere(ic, set); err != nil || len(set) == 0 {
+				return err
+			}
+		}
 		switch a.Kind {
 		case data.ActionSeen:
 			return storeFlag(ic, set, imap.FlagSeen, a.Value)
@@ -62,6 +69,7 @@ func (w *worker) apply(a *data.Action) applied {
 		if _, err = w.connect(w.ctx); err != nil {
 			return applied{err: err}
 		}
+		again = true
 		err = w.on(w.ctx, from, run)
 	}
 	o.err = err
@@ -110,6 +118,21 @@ func (w *worker) changedBy(a *data.Action) {
 	} else {
 		w.mail.folderChanged(a.FolderID)
 	}
+}
+
+// stillThere returns the UIDs of set still in the selected folder. A move or expunge sent
+// again asks first, as some servers answer a MOVE of nothing with a COPYUID the client
+// cannot read.
+func stillThere(ic *imapConn, set imap.UIDSet) (imap.UIDSet, error) {
+	msgs, err := ic.Fetch(set, &imap.FetchOptions{UID: true}).Collect()
+	if err != nil {
+		return nil, wrapIMAP("FETCH UID", err)
+	}
+	var out imap.UIDSet
+	for _, m := range msgs {
+		out.AddNum(m.UID)
+	}
+	return out, nil
 }
 
 // uidSetOf turns a stored UID set into go-imap's.
