@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,8 +91,9 @@ func drainedBox(t *testing.T, s *data.Store, id int64) {
 	}
 }
 
-// Dovecot is killed while flags and deletes are being applied, and started again: every
-// action is applied, none twice (each deleted message is in Trash once), none lost.
+// Dovecot is killed while flags and deletes are being applied (the first while one is under
+// way), stays down for a dozen more, and is started again: every action is applied, none
+// twice (each deleted message is in Trash once), none lost.
 func TestDovecotKilledMidActionsAppliesEachOnce(t *testing.T) {
 	e := newSyncEnv(t, filepath.Join(t.TempDir(), "mailroom.db"))
 	msgs := e.seedActions(t, 40)
@@ -100,14 +103,19 @@ func TestDovecotKilledMidActionsAppliesEachOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var queued, applied int
+	var start func()
 	for i, m := range msgs {
-		time.Sleep(100 * time.Millisecond) // pace the actions, so the restart lands among them
-		if i == 8 {
+		switch i {
+		case 8:
 			wg.Add(1)
-			go func() { // the kill lands among the actions that follow
+			go func() { // lands while the action below is under way, or just after
 				defer wg.Done()
-				restartDovecot(t, e.srv.Dir, e.srv.IMAPSAddr)
+				start = stopDovecot(t, e.srv.Dir)
 			}()
+		case 9:
+			wg.Wait() // down for the actions from here
+		case 24:
+			start()
 		}
 		var err error
 		if i%2 == 0 {
@@ -126,9 +134,11 @@ func TestDovecotKilledMidActionsAppliesEachOnce(t *testing.T) {
 		}
 		mu.Unlock()
 	}
-	wg.Wait()
 	drainedBox(t, e.store, e.box.ID)
 	t.Logf("%d applied at once, %d queued and applied after the restart", applied, queued)
+	if queued < 10 {
+		t.Errorf("only %d actions waited for the server while it was down", queued)
+	}
 
 	c := e.client(t)
 	inFolder, flags := e.onServer(t, c, e.folder)
@@ -244,4 +254,39 @@ func childActions(t *testing.T, dbPath string) {
 	}
 	fmt.Print("queued\n")
 	time.Sleep(time.Hour) // the parent kills it
+}
+
+// stopDovecot kills the test Dovecot (its master and sessions, as restartDovecot does) and
+// returns what starts it again and waits until it answers.
+func stopDovecot(t *testing.T, dir string) (start func()) {
+	t.Helper()
+	pidText, err := os.ReadFile(filepath.Join(dir, "dovecot", "run", "master.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidText)))
+	sessions := childrenOf(pid)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Dovecot did not stop")
+		}
+	}
+	for _, p := range sessions {
+		syscall.Kill(p, syscall.SIGTERM)
+	}
+	return func() {
+		log, err := os.OpenFile(filepath.Join(dir, "dovecot", "dovecot.log"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer log.Close()
+		cmd := exec.Command("dovecot", "-c", filepath.Join(dir, "dovecot", "dovecot.conf"))
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("start Dovecot: %v", err)
+		}
+	}
 }
