@@ -353,3 +353,46 @@ func (a *Mail) roleFolder(ctx context.Context, mailboxID int64, role data.Folder
 	}
 	return nil, ErrNoTrash
 }
+
+// Append stores raw, a whole message, as a new message of folder folderID (a draft, a copy
+// of one sent) with flags, on the mailbox's connection in turn with its other work, and
+// returns its UID when the server says (UIDPLUS), else 0. It is not queued: it fails, with
+// the server's refusal or the connection's error, when the server cannot take it now.
+func (a *Mail) Append(ctx context.Context, folderID int64, flags data.Flags, raw []byte) (uint32, error) {
+	f, err := a.Store.Folder(ctx, folderID)
+	if err != nil {
+		return 0, err
+	}
+	var uid uint32
+	err = a.workerOf(f.MailboxID).do(ctx, nil, false, func(ic *imapConn) error {
+		cmd := ic.Append(f.Name, int64(len(raw)), &imap.AppendOptions{Flags: imapFlags(flags)})
+		if _, err := cmd.Write(raw); err != nil {
+			cmd.Close()
+			return wrapIMAP("APPEND", err)
+		}
+		if err := cmd.Close(); err != nil {
+			return wrapIMAP("APPEND", err)
+		}
+		res, err := cmd.Wait()
+		if err != nil {
+			return wrapIMAP("APPEND", err)
+		}
+		uid = uint32(res.UID)
+		return nil
+	})
+	return uid, err
+}
+
+// imapFlags translates the system flags of f for the server.
+func imapFlags(f data.Flags) []imap.Flag {
+	var out []imap.Flag
+	for _, x := range []struct {
+		on   bool
+		flag imap.Flag
+	}{{f.Seen, imap.FlagSeen}, {f.Flagged, imap.FlagFlagged}, {f.Answered, imap.FlagAnswered}, {f.Draft, imap.FlagDraft}} {
+		if x.on {
+			out = append(out, x.flag)
+		}
+	}
+	return out
+}

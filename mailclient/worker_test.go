@@ -446,3 +446,25 @@ func TestMoveWhoseAnswerIsLostIsNotDoubled(t *testing.T) {
 		t.Errorf("the cached Inbox lists %d", len(list))
 	}
 }
+
+// Append goes through the same connection as the other actions.
+func TestAppendUsesTheMailboxConnection(t *testing.T) {
+	e := newWorkerEnv(t, imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, 1)
+	mail := &Mail{Store: e.store, Secrets: e.secrets}
+	defer mail.Close()
+	ctx := context.Background()
+	if _, err := mail.OpenMessage(ctx, e.page(t, "INBOX")[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte("From: Ann <ann@example.test>\r\nTo: Bob <bob@example.test>\r\nSubject: Draft one\r\n\r\nNot yet.\r\n")
+	uid, err := mail.Append(ctx, e.folders["Archive"].ID, data.Flags{Seen: true, Draft: true}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.accepted.Load(); n != 1 || uid == 0 {
+		t.Errorf("%d connections, UID %d", n, uid)
+	}
+	if flags, ok := e.server(t, "Archive")["Draft one"]; !ok || !hasFlag(flags, imap.FlagDraft) || !hasFlag(flags, imap.FlagSeen) {
+		t.Errorf("appended: %v %v", ok, flags)
+	}
+}
