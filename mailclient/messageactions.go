@@ -38,6 +38,7 @@ type ActionQueue interface {
 	CancelAction(ctx context.Context, id int64) (bool, error)
 	LastDelete(ctx context.Context, messageID int64) (*data.Action, error)
 	MailboxesWithActions(ctx context.Context) ([]int64, error)
+	Action(ctx context.Context, id int64) (*data.Action, error)
 }
 
 // Errors of message actions; Explain turns each into a sentence.

@@ -295,6 +295,10 @@ func (w *worker) wait(ctx context.Context, id int64) error {
 	}
 	w.waiters[id] = append(w.waiters[id], ch)
 	w.mu.Unlock()
+	if a, err := w.mail.Store.Action(ctx, id); errors.Is(err, data.ErrNotFound) || (err == nil && a.State == data.ActionDone) {
+		w.forget(id, ch) // settled already, and its outcome went to someone else who waited
+		return nil
+	}
 	w.poke()
 	select {
 	case err := <-ch:
@@ -302,13 +306,21 @@ func (w *worker) wait(ctx context.Context, id int64) error {
 	case <-ctx.Done():
 	case <-w.ended:
 	}
-	w.mu.Lock()
-	w.waiters[id] = slices.DeleteFunc(w.waiters[id], func(c chan error) bool { return c == ch })
-	w.mu.Unlock()
+	w.forget(id, ch)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return fmt.Errorf("mailbox %d closed: %w", w.boxID, ErrQueued)
+}
+
+// forget stops ch waiting for action id.
+func (w *worker) forget(id int64, ch chan error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waiters[id] = slices.DeleteFunc(w.waiters[id], func(c chan error) bool { return c == ch })
+	if len(w.waiters[id]) == 0 {
+		delete(w.waiters, id)
+	}
 }
 
 // tell hands the outcome of action id to whoever waits for it.
