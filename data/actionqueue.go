@@ -74,6 +74,11 @@ func scanAction(sc scanner) (*Action, error) {
 	return a, nil
 }
 
+// ErrActionBusy is returned by ClaimAction while the mailbox's oldest action is being
+// applied by another worker (another Mailroom, or one that was killed and whose claim has not
+// run out yet): later actions wait, so they are applied in the order they were made.
+var ErrActionBusy = errors.New("an earlier action is being applied elsewhere")
+
 // ErrNothingToUndo is returned by LastDelete when the message was not deleted here.
 var ErrNothingToUndo = errors.New("nothing to undo")
 
@@ -220,21 +225,26 @@ func unreadUIDs(tx *sql.Tx, folderID int64) ([]uint32, error) {
 	return out, rows.Err()
 }
 
-// ClaimAction takes the oldest action of mailbox mailboxID that waits for the server (or
-// whose claim ran out: its process was killed) for a worker, for up to hold, and returns
-// it. It fails with ErrNotFound when none waits.
+// ClaimAction takes the oldest action of mailbox mailboxID not yet applied for a worker, for
+// up to hold, and returns it; one claimed before whose claim ran out (its process was killed)
+// is taken again. It fails with ErrNotFound when none waits, and ErrActionBusy while the
+// oldest is claimed by another worker.
 func (s *Store) ClaimAction(ctx context.Context, mailboxID int64, hold time.Duration) (*Action, error) {
 	var a *Action
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UnixMilli()
 		var err error
-		a, err = scanAction(tx.QueryRow(`SELECT `+actionColumns+ownedAction+`AND a.mailbox_id = ?
-			AND (a.state = 'pending' OR (a.state = 'running' AND a.claimed_until < ?)) ORDER BY a.id LIMIT 1`, s.user, mailboxID, now))
+		var until int64
+		a, err = scanAction(rowWith(tx.QueryRow(`SELECT `+actionColumns+`, a.claimed_until`+ownedAction+`AND a.mailbox_id = ?
+			AND a.state != 'done' ORDER BY a.id LIMIT 1`, s.user, mailboxID), &until))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("actions of mailbox %d: %w", mailboxID, ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("claim action of mailbox %d: %w", mailboxID, err)
+		}
+		if a.State == ActionRunning && until >= now {
+			return fmt.Errorf("action %d: %w", a.ID, ErrActionBusy)
 		}
 		a.State = ActionRunning
 		_, err = tx.Exec(`UPDATE action_queue SET state = 'running', claimed_until = ? WHERE id = ?`, now+hold.Milliseconds(), a.ID)

@@ -106,6 +106,9 @@ func TestActionQueueShowsClaimsAndSettles(t *testing.T) {
 	if a, err = s.ClaimAction(ctx, box, time.Minute); err != nil || a.ID != flag.ID {
 		t.Fatalf("an expired claim was not taken again: %+v, %v", a, err)
 	}
+	if _, err := s.ClaimAction(ctx, box, time.Minute); !errors.Is(err, ErrActionBusy) {
+		t.Fatalf("the delete after a claimed flag: %v, want ErrActionBusy", err)
+	}
 	if a, err := s.FailAction(ctx, flag.ID, "refused"); err != nil || a == nil {
 		t.Fatal(a, err)
 	}

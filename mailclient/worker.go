@@ -120,9 +120,10 @@ func (w *worker) drain() {
 		if errors.Is(err, data.ErrNotFound) {
 			return
 		}
-		if err != nil {
+		if err != nil { // ErrActionBusy: another worker holds the oldest; look again later
 			w.mail.logf("claim queued action", "mailbox", w.boxID, "err", err)
 			w.later()
+			w.tellAll(fmt.Errorf("%w: %w", ErrQueued, err))
 			return
 		}
 		w.settle(a, w.apply(a))
