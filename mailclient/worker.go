@@ -42,7 +42,6 @@ type worker struct {
 	ic       *imapConn
 	unquiet  func() // gives reads their timeout back while a command runs (see deadlineConn.quiet)
 	selected *data.Folder
-	used     time.Time // when ic last ran a command
 	backoff  time.Duration
 	retryAt  time.Time // no connection attempt for the queue before then
 
@@ -72,6 +71,7 @@ func newWorker(parent context.Context, a *Mail, boxID int64) *worker {
 // run serves requests and the queue until the worker's context ends, then logs out.
 func (w *worker) run() {
 	defer close(w.ended)
+	defer w.stop()
 	defer w.disconnect()
 	idle := time.NewTimer(idleLogout)
 	defer idle.Stop()
@@ -171,7 +171,6 @@ func (w *worker) on(ctx context.Context, folder *data.Folder, fn func(ic *imapCo
 		return fn(ic)
 	}()
 	stop()
-	w.used = time.Now()
 	if err != nil {
 		err = ic.failed("", err)
 	}
@@ -236,7 +235,7 @@ func (w *worker) connect(ctx context.Context) (fresh bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	w.ic, w.selected, w.used = ic, nil, time.Now()
+	w.ic, w.selected = ic, nil
 	w.unquiet = ic.conn.quiet()
 	return true, nil
 }
