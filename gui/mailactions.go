@@ -40,7 +40,7 @@ func newMail(v *mailView) *mailclient.Mail {
 		})
 	}
 	return &mailclient.Mail{Store: v.ui.store, Secrets: v.ui.secrets, Log: v.ui.log,
-		Changed: func(id int64) { onUI(func() { v.changed(id) }) },
+		Changed:       func(id int64) { onUI(func() { v.changed(id) }) },
 		FolderChanged: func(int64) { onUI(v.refreshCounts) }, // the list is redrawn by who asked
 		Failed: func(a *data.Action, err error) {
 			onUI(func() { v.status.SetText("The server refused to " + actionWords(a) + ": " + mailclient.Explain(err)) })
