@@ -252,7 +252,8 @@ func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Messa
 			deleted, draft, keywords, subject, from_name, from_addr, to_addrs, message_id, has_attachment)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (folder_id, uid) DO UPDATE SET seen = excluded.seen, flagged = excluded.flagged,
-			answered = excluded.answered, deleted = excluded.deleted, draft = excluded.draft, keywords = excluded.keywords`)
+			answered = excluded.answered, deleted = excluded.deleted, draft = excluded.draft, keywords = excluded.keywords
+			WHERE ` + noQueuedAction)
 		if err != nil {
 			return fmt.Errorf("store messages: %w", err)
 		}
@@ -276,6 +277,10 @@ func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Messa
 	}, messagesOf(folderID))
 }
 
+// noQueuedAction holds for a message row no queued action is changing: a sync does not write
+// the server's flags over a change that waits to be applied (see QueueAction).
+const noQueuedAction = `NOT EXISTS (SELECT 1 FROM action_queue q WHERE q.message_id = messages.id AND q.state != 'done')`
+
 // FlagUpdate is the flags the server reports for one message.
 type FlagUpdate struct {
 	UID   uint32
@@ -287,7 +292,7 @@ type FlagUpdate struct {
 func (s *Store) UpdateFlags(ctx context.Context, folderID int64, ups []FlagUpdate) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.Prepare(`UPDATE messages SET seen = ?, flagged = ?, answered = ?, deleted = ?, draft = ?, keywords = ?
-			WHERE folder_id = ? AND uid = ?`)
+			WHERE folder_id = ? AND uid = ? AND ` + noQueuedAction)
 		if err != nil {
 			return fmt.Errorf("update flags: %w", err)
 		}

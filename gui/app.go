@@ -176,6 +176,7 @@ func (u *UI) ShowMain() {
 	u.followProviderList(ctx)
 	u.cleanForwardFiles()
 	u.startSync(ctx)
+	u.mail.resumeActions(ctx)
 	u.workers.Add(1)
 	go func() {
 		defer u.workers.Done()
@@ -264,6 +265,7 @@ func (u *UI) stopWorkers() {
 		u.stop()
 	}
 	u.workers.Wait()
+	u.mail.mail.Close()
 }
 
 // reload reads providers, domains and users again and shows them.

@@ -45,11 +45,14 @@ type mailView struct {
 	content    fyne.CanvasObject
 
 	reply, replyAll, forward, del, markRead, flag *widget.Button
+
+	actions *mailActions // Move to…, Mark all read, Undo
 }
 
 func newMailView(u *UI) *mailView {
 	v := &mailView{ui: u, folders: map[int64][]*data.Folder{}}
-	v.mail = &mailclient.Mail{Store: u.store, Secrets: u.secrets}
+	v.mail = newMail(v)
+	v.actions = newMailActions(v)
 	keys := map[fyne.KeyName]func(){fyne.KeyF5: v.syncAll, fyne.KeyDelete: v.deleteSelected}
 	v.tree = newKeyTree(keys, v.childIDs, v.isBranch, v.createNode, v.updateNode)
 	v.tree.OnSelected = v.folderChosen
@@ -76,12 +79,12 @@ func newMailView(u *UI) *mailView {
 	v.markRead = widget.NewButtonWithIcon("Unread", theme.VisibilityOffIcon(), v.toggleSeen)
 	v.flag = widget.NewButtonWithIcon("Flag", theme.InfoIcon(), v.toggleFlag)
 	sync := widget.NewButtonWithIcon("Sync", theme.ViewRefreshIcon(), v.syncAll)
-	toolbar := container.NewHBox(compose, v.reply, v.replyAll, v.forward, v.del, v.markRead, v.flag, sync)
+	toolbar := container.NewHBox(compose, v.reply, v.replyAll, v.forward, v.del, v.markRead, v.flag, v.actions.move, v.actions.markAll, sync)
 
 	lists := container.NewHSplit(v.tree, container.NewHSplit(container.NewBorder(v.search, nil, nil, nil, v.list), v.reader.content))
 	lists.Offset = 0.2
 	lists.Trailing.(*container.Split).Offset = 0.42
-	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
+	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, v.actions.undoBar, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
 		nil, nil, lists)
 	v.welcome = v.welcomePage()
 	v.content = container.NewStack(mail, v.welcome)
@@ -249,6 +252,7 @@ func (v *mailView) folderChosen(id widget.TreeNodeID) {
 		v.folder = f
 		v.selected = nil
 		v.reader.clear()
+		v.updateButtons()
 		v.reloadList()
 	}
 }
@@ -376,7 +380,7 @@ func (v *mailView) changed(id int64) {
 	}, func(err error) {
 		for i, have := range v.msgs {
 			if have.ID == id {
-				if err != nil { // gone: deleted or moved
+				if err != nil || m.FolderID != have.FolderID || m.Flags.Deleted { // gone: deleted or moved
 					v.msgs = append(v.msgs[:i], v.msgs[i+1:]...)
 				} else {
 					v.msgs[i] = m
@@ -429,6 +433,7 @@ func (v *mailView) updateButtons() {
 	} else {
 		v.flag.SetText("Flag")
 	}
+	v.actions.update()
 }
 
 // act runs a message action; it applies at once and reports here if the server refuses.
@@ -438,10 +443,7 @@ func (v *mailView) act(what string, fn func(ctx context.Context, id int64) error
 		return
 	}
 	v.ui.background(func(ctx context.Context) error { return fn(ctx, m.ID) }, func(err error) {
-		if err != nil {
-			v.ui.log.Warn(what, "err", err)
-			v.status.SetText("Could not " + what + ": " + mailclient.Explain(err))
-		}
+		v.actionDone(what, err)
 		v.changed(m.ID)
 	})
 }
@@ -465,6 +467,7 @@ func (v *mailView) deleteSelected() {
 		return
 	}
 	v.act("delete the message", v.mail.Delete)
+	v.actions.offerUndo(v.selected.ID)
 	v.selected = nil
 	v.reader.clear()
 	v.updateButtons()

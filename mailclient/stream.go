@@ -55,7 +55,7 @@ func (a *Mail) SaveAttachment(ctx context.Context, id int64, att Attachment, w i
 		return copyAttachment(bytes.NewReader(raw), att.Index, w)
 	}
 	var part *section
-	err = a.withFolder(ctx, t, func(ic *imapConn) error {
+	err = a.withFolder(ctx, t.folder, func(ic *imapConn) error {
 		var err error
 		part, err = attachmentPart(ic, t, att)
 		return err
@@ -125,7 +125,7 @@ func (a *Mail) loadWhole(ctx context.Context, id int64) (*target, []byte, error)
 // streamSection fetches section part (nil: the whole message) of t's message and hands it
 // to fn as it arrives, undecoded. fn must read what it wants; the rest is read for it.
 func (a *Mail) streamSection(ctx context.Context, t *target, part []int, fn func(io.Reader) error) error {
-	return a.withFolder(ctx, t, func(ic *imapConn) error {
+	return a.withFolder(ctx, t.folder, func(ic *imapConn) error {
 		defer expectStream(ic.guard, t.msg.Size)()
 		item := &imap.FetchItemBodySection{Peek: true, Part: part}
 		cmd := ic.Fetch(imap.UIDSetNum(imap.UID(t.msg.UID)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{item}})

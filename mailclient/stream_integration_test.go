@@ -63,7 +63,7 @@ func TestSaveLargeMessageAgainstDovecot(t *testing.T) {
 	}
 	// The attachment alone is fetched as its section, BODY[2], not as the whole message.
 	var part *section
-	if err := mail.withFolder(ctx, &target{msg: page[0], folder: e.storedFolder(t), box: e.box}, func(ic *imapConn) error {
+	if err := mail.withFolder(ctx, e.storedFolder(t), func(ic *imapConn) error {
 		part, err = attachmentPart(ic, &target{msg: page[0]}, rd.Attachments[0])
 		return err
 	}); err != nil || len(part.path) != 1 || part.path[0] != 2 {
