@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"mailroom/data"
@@ -55,8 +56,8 @@ func seededMessage(uid int, start time.Time) *data.Message {
 	name := seedNames[uid%len(seedNames)]
 	addr := fmt.Sprintf("sender%d@example.org", uid%37)
 	subject := seedSubjects[uid%len(seedSubjects)]
-	if subject != "" && subject[len(subject)-1] != '?' {
-		subject = fmt.Sprintf(subject+" #%d", uid)
+	if strings.Contains(subject, "%d") {
+		subject = fmt.Sprintf(subject, uid)
 	}
 	m := &data.Message{UID: uint32(uid), Date: arrived, SentDate: arrived.Add(-time.Duration(uid*7919%2880) * time.Minute),
 		Size: int64(800 + uid*104729%900_000), Subject: subject, FromName: name, FromAddr: addr,
