@@ -137,4 +137,3 @@ func (v *mailView) refreshCounts() {
 		}
 	})
 }
-

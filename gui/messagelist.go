@@ -50,7 +50,7 @@ type messageList struct {
 	gen     int             // counts resets and reloads: what older reads bring is dropped
 	loaded  bool            // the first read since the last reset has come back
 
-	selectedID int64
+	selectedID  int64
 	pendingOpen widget.ListItemID // a row moved to with the keys before its page was read; -1 for none
 	quiet       bool              // the program is selecting: do not open
 
