@@ -53,6 +53,7 @@ type messageList struct {
 	selectedID  int64
 	pendingOpen widget.ListItemID // a row moved to with the keys before its page was read; -1 for none
 	quiet       bool              // the program is selecting: do not open
+	stride      float32           // a row's height and the space below it, once measured
 
 	list    *keyList
 	header  *fyne.Container
@@ -544,7 +545,10 @@ func (l *messageList) openSelected() {
 
 // rowStride is the height of a row with the space between rows, as the list lays them out.
 func (l *messageList) rowStride() float32 {
-	return l.createRow().MinSize().Height + theme.Padding()
+	if l.stride == 0 {
+		l.stride = l.createRow().MinSize().Height + theme.Padding()
+	}
+	return l.stride
 }
 
 // rowAt returns the row at scroll offset y.
@@ -580,28 +584,44 @@ func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		if l.query == "" {
 			l.readPage(id / pageSize)
 		}
-		flag.SetResource(nil)
-		att.SetResource(nil)
+		setIcon(flag, nil)
+		setIcon(att, nil)
 		for _, t := range []*widget.Label{from, subject, date, size} {
-			t.SetText("")
+			setLabel(t, "", false)
 		}
 		return
 	}
-	flag.SetResource(iconIf(m.Flags.Flagged, flaggedIcon))
-	att.SetResource(iconIf(m.HasAttachment, theme.MailAttachmentIcon()))
+	setIcon(flag, iconIf(m.Flags.Flagged, flaggedIcon))
+	setIcon(att, iconIf(m.HasAttachment, attachmentIcon))
 	unread := !m.Flags.Seen
-	for _, t := range []*widget.Label{from, subject, date, size} {
-		t.TextStyle.Bold = unread
-	}
 	if l.senderKey() == data.SortTo {
-		from.SetText(orDash(m.To, "(no recipient)")) // in Sent, who it went to matters
+		setLabel(from, orDash(m.To, "(no recipient)"), unread) // in Sent, who it went to matters
 	} else {
-		from.SetText(orDash(m.From(), "(no sender)"))
+		setLabel(from, orDash(m.From(), "(no sender)"), unread)
 	}
-	subject.SetText(orDash(m.Subject, "(no subject)"))
-	date.SetText(shortDate(m.ListDate()))
-	size.SetText(humanSize(m.Size))
+	setLabel(subject, orDash(m.Subject, "(no subject)"), unread)
+	setLabel(date, shortDate(m.ListDate()), unread)
+	setLabel(size, humanSize(m.Size), unread)
 }
+
+// setLabel shows text on t, bold or not, redrawing it only when that changes: a refresh of
+// the list then costs nothing for the rows that stayed the same (measuring text is the
+// expensive part of drawing a row).
+func setLabel(t *widget.Label, text string, bold bool) {
+	if t.Text == text && t.TextStyle.Bold == bold {
+		return
+	}
+	t.Text, t.TextStyle.Bold = text, bold
+	t.Refresh()
+}
+
+func setIcon(i *widget.Icon, r fyne.Resource) {
+	if i.Resource != r {
+		i.SetResource(r)
+	}
+}
+
+var attachmentIcon = theme.MailAttachmentIcon()
 
 func iconIf(on bool, r fyne.Resource) fyne.Resource {
 	if on {
