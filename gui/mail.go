@@ -549,7 +549,7 @@ func (r *readerPane) clear() {
 func (r *readerPane) show(m *data.Message) {
 	r.shown = m.ID
 	r.subject.SetText(orDash(m.Subject, "(no subject)"))
-	r.head.SetText(fmt.Sprintf("From: %s <%s>\nTo: %s\nDate: %s", m.FromName, m.FromAddr, m.To, m.Date.Local().Format("Mon 2 Jan 2006 15:04")))
+	r.head.SetText(fmt.Sprintf("From: %s <%s>\nTo: %s\nDate: %s", m.FromName, m.FromAddr, m.To, m.ListDate().Local().Format("Mon 2 Jan 2006 15:04")))
 	r.body.SetText("Opening…")
 	r.atts.RemoveAll()
 	var rd *mailclient.Reading

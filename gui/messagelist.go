@@ -501,6 +501,7 @@ func (l *messageList) chosen(id widget.ListItemID) {
 	if l.quiet {
 		return
 	}
+	l.focus()
 	m := l.messageAt(id)
 	if m == nil {
 		l.pendingOpen = id
@@ -510,6 +511,14 @@ func (l *messageList) chosen(id widget.ListItemID) {
 	l.pendingOpen = -1
 	l.selectedID = m.ID
 	l.onOpen(m)
+}
+
+// focus gives the list the keyboard focus. A tap on a row asks for it too, but for the
+// embedded widget.List, which the desktop driver does not find in the window.
+func (l *messageList) focus() {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(l.list); c != nil && c.Focused() != l.list {
+		c.Focus(l.list)
+	}
 }
 
 // move selects the row delta rows from the selected one (the first when none is).

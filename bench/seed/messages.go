@@ -26,7 +26,7 @@ func seedMessages(ctx context.Context, s *data.Store, n int) error {
 		return fmt.Errorf("seed mailbox: %w", err)
 	}
 	if err := s.SaveFolders(ctx, box.ID, []data.FolderInfo{{Name: "INBOX", Role: data.RoleInbox, Selectable: true},
-		{Name: "Sent", Role: data.RoleSent, Selectable: true}}); err != nil {
+		{Name: "Sent", Role: data.RoleSent, Selectable: true}, {Name: "Trash", Role: data.RoleTrash, Selectable: true}}); err != nil {
 		return fmt.Errorf("seed folders: %w", err)
 	}
 	folders, err := s.Folders(ctx, box.ID)
