@@ -517,7 +517,7 @@ type readerPane struct {
 	v       *mailView
 	subject *widget.Label
 	head    *widget.Label
-	body    *widget.Label
+	body    *readerText
 	banner  *widget.Label
 	atts    *fyne.Container
 	content fyne.CanvasObject
@@ -525,15 +525,14 @@ type readerPane struct {
 }
 
 func newReaderPane(v *mailView) *readerPane {
-	r := &readerPane{v: v, head: widget.NewLabel(""), body: widget.NewLabel(""), banner: widget.NewLabel(""),
+	r := &readerPane{v: v, head: widget.NewLabel(""), body: newReaderText(map[fyne.KeyName]func(){fyne.KeyDelete: v.deleteSelected}), banner: widget.NewLabel(""),
 		atts: container.NewVBox(), subject: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	r.subject.Wrapping = fyne.TextWrapWord
-	r.head.Wrapping, r.body.Wrapping, r.banner.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord, fyne.TextWrapWord
-	r.body.Selectable = true
+	r.head.Wrapping, r.banner.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 	r.banner.Importance = widget.WarningImportance
 	r.clear()
 	r.content = container.NewBorder(container.NewVBox(r.banner, r.subject, r.head, r.atts, widget.NewSeparator()), nil, nil, nil,
-		container.NewVScroll(r.body))
+		r.body.plain())
 	return r
 }
 

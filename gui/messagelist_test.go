@@ -431,3 +431,47 @@ func TestDeleteSelectsTheNextMessage(t *testing.T) {
 		t.Errorf("after Delete the reader shows %q", u.mail.reader.subject.Text)
 	}
 }
+
+// With the focus in the reader's text (clicked to select some of it), the window's shortcuts,
+// F5 and Delete still work, and typing does not change the text.
+func TestShortcutsWorkWithFocusInTheReader(t *testing.T) {
+	s, f := inboxStore(t, listMessages(5))
+	cacheBodies(t, s, f, 5)
+	u := newTestUI(t, s)
+	act(u, func() { u.mail.list.moveTo(1) })
+	u.jobs.Wait()
+	body := u.mail.reader.body
+	if body.Text != "Text of Message 4.\n" {
+		t.Fatalf("the reader shows %q", body.Text)
+	}
+	focusReader := func() { act(u, func() { u.win.Canvas().Focus(body) }) }
+	for sc, title := range map[*desktop.CustomShortcut]string{ctrlShortcut(fyne.KeyN): "New message",
+		ctrlShortcut(fyne.KeyR): "Re: Message 4", ctrlShortcut(fyne.KeyL): "Fwd: Message 4"} {
+		focusReader()
+		typeShortcut(u, sc)
+		if titles := windowTitles(u); !slices.Contains(titles, title) {
+			t.Errorf("%s in the reader: windows %q, want %q", sc.ShortcutName(), titles, title)
+		}
+		closeOthers(u)
+	}
+	focusReader()
+	act(u, func() { test.Type(body, "typed") })
+	typeShortcut(u, &fyne.ShortcutPaste{Clipboard: u.win.Clipboard()})
+	if body.Text != "Text of Message 4.\n" {
+		t.Errorf("typing changed the reader's text to %q", body.Text)
+	}
+	typeKey(u, fyne.KeyF5)
+	if !strings.HasPrefix(u.mail.status.Text, "Sync") {
+		t.Errorf("F5 in the reader: status %q", u.mail.status.Text)
+	}
+	focusReader()
+	typeKey(u, fyne.KeyDelete)
+	if m := u.mail.selected; m == nil || m.Subject != "Message 3" {
+		t.Errorf("Delete in the reader: selected %+v, want Message 3", m)
+	}
+}
+
+func ctrlShortcut(k fyne.KeyName) *desktop.CustomShortcut {
+	sc := ctrl(k)
+	return &sc
+}
