@@ -26,7 +26,9 @@ func newReaderText(keys map[fyne.KeyName]func()) *readerText {
 }
 
 // plain shows t without the box, border and cursor of an entry.
-func (t *readerText) plain() fyne.CanvasObject { return container.NewThemeOverride(t, plainTextTheme{}) }
+func (t *readerText) plain() fyne.CanvasObject {
+	return container.NewThemeOverride(t, plainTextTheme{})
+}
 
 // TypedRune ignores typing: the text is not to be edited.
 func (t *readerText) TypedRune(rune) {}
