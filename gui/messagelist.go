@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -568,6 +569,25 @@ func (l *messageList) rowsShown() int {
 	return max(1, int(l.list.Size().Height/l.rowStride()))
 }
 
+// messageRow is one row of the list: its cells, and a press on it gives the list the
+// keyboard focus (the list's own tap handling asks for the focus for the embedded
+// widget.List, which the desktop driver does not find in the window, so the arrow keys went
+// elsewhere). The tap itself still reaches the list's row and selects it.
+type messageRow struct {
+	widget.BaseWidget
+	cells *fyne.Container
+	list  *messageList
+}
+
+// CreateRenderer draws the cells.
+func (r *messageRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.cells) }
+
+// MouseDown gives the list the focus.
+func (r *messageRow) MouseDown(*desktop.MouseEvent) { r.list.focus() }
+
+// MouseUp does nothing more.
+func (r *messageRow) MouseUp(*desktop.MouseEvent) {}
+
 func (l *messageList) createRow() fyne.CanvasObject {
 	label := func(align fyne.TextAlign) *widget.Label {
 		t := widget.NewLabel("")
@@ -575,14 +595,16 @@ func (l *messageList) createRow() fyne.CanvasObject {
 		t.Alignment = align
 		return t
 	}
-	return container.New(columnsLayout{}, widget.NewIcon(nil), widget.NewIcon(nil), label(fyne.TextAlignLeading),
-		label(fyne.TextAlignLeading), label(fyne.TextAlignLeading), label(fyne.TextAlignTrailing))
+	r := &messageRow{list: l, cells: container.New(columnsLayout{}, widget.NewIcon(nil), widget.NewIcon(nil),
+		label(fyne.TextAlignLeading), label(fyne.TextAlignLeading), label(fyne.TextAlignLeading), label(fyne.TextAlignTrailing))}
+	r.ExtendBaseWidget(r)
+	return r
 }
 
 var flaggedIcon = theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning)
 
 func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	cells := o.(*fyne.Container).Objects
+	cells := o.(*messageRow).cells.Objects
 	flag, att := cells[0].(*widget.Icon), cells[1].(*widget.Icon)
 	from, subject, date, size := cells[2].(*widget.Label), cells[3].(*widget.Label), cells[4].(*widget.Label), cells[5].(*widget.Label)
 	if l.query != "" && id >= len(l.hits)-pageSize/4 {

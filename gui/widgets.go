@@ -234,6 +234,12 @@ func (l *keyList) TypedKey(e *fyne.KeyEvent) {
 	l.List.TypedKey(e)
 }
 
+// FocusGained draws no focus mark: the arrow keys move the selection, which is the mark.
+func (l *keyList) FocusGained() {}
+
+// FocusLost has no focus mark to take away.
+func (l *keyList) FocusLost() {}
+
 // keyTree is a widget.Tree with the window's keys, as keyList.
 type keyTree struct {
 	widget.Tree
