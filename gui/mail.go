@@ -271,15 +271,7 @@ func (v *mailView) syncNow() {
 					fyne.Do(func() {
 						v.ui.applyMu.Lock()
 						defer v.ui.applyMu.Unlock()
-						if total == 0 { // nothing to fetch: no bar full for "0 of 0"
-							v.status.SetText(fmt.Sprintf("Syncing %s, %s…", m.Address, folder))
-							v.bar.Hide()
-							return
-						}
-						v.status.SetText(fmt.Sprintf("Syncing %s, %s: %d of %d", m.Address, folder, done, total))
-						v.bar.Max = float64(total)
-						v.bar.SetValue(float64(done))
-						v.bar.Show()
+						v.showProgress(m.Address, folder, done, total)
 					})
 				},
 				Waiting: func(folder, owner string) {
@@ -321,6 +313,20 @@ func (v *mailView) syncNow() {
 		v.load()
 		v.ui.mailboxes.load()
 	})
+}
+
+// showProgress shows how far the sync of folder of mailbox address is: a bar and "3 of 10";
+// a folder with nothing to fetch shows no bar (it was full, for "0 of 0").
+func (v *mailView) showProgress(address, folder string, done, total int) {
+	if total == 0 {
+		v.status.SetText(fmt.Sprintf("Syncing %s, %s…", address, folder))
+		v.bar.Hide()
+		return
+	}
+	v.status.SetText(fmt.Sprintf("Syncing %s, %s: %d of %d", address, folder, done, total))
+	v.bar.Max = float64(total)
+	v.bar.SetValue(float64(done))
+	v.bar.Show()
 }
 
 // newInInbox counts the messages a sync added to the Inbox.

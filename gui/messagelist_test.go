@@ -475,3 +475,17 @@ func ctrlShortcut(k fyne.KeyName) *desktop.CustomShortcut {
 	sc := ctrl(k)
 	return &sc
 }
+
+// A folder with nothing to fetch shows no progress bar, where it showed one full for "0 of 0".
+func TestSyncProgressShowsNoBarForNothingToFetch(t *testing.T) {
+	u := newTestUI(t, openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann"))
+	v := u.mail
+	act(u, func() { v.showProgress("ann@example.test", "INBOX", 3, 10) })
+	if !v.bar.Visible() || v.bar.Value != 3 || v.bar.Max != 10 || v.status.Text != "Syncing ann@example.test, INBOX: 3 of 10" {
+		t.Errorf("3 of 10: bar shown %v at %v of %v, status %q", v.bar.Visible(), v.bar.Value, v.bar.Max, v.status.Text)
+	}
+	act(u, func() { v.showProgress("ann@example.test", "Sent", 0, 0) })
+	if v.bar.Visible() || strings.Contains(v.status.Text, "0 of 0") {
+		t.Errorf("0 of 0: bar shown %v, status %q", v.bar.Visible(), v.status.Text)
+	}
+}
