@@ -179,11 +179,15 @@ func (l *messageList) reset() {
 	if l.selectedID != 0 {
 		l.onOpen(nil) // nothing is selected: the reader and the toolbar say so
 	}
+	// Back to the top while the list still has its rows (with none, the list would not
+	// scroll); ScrollToTop fails before the list is first drawn.
+	if l.list.GetScrollOffset() != 0 {
+		l.list.ScrollToOffset(0)
+	}
 	l.gen++
 	l.pages, l.loading, l.hits, l.more, l.busy = map[int][]*data.Message{}, map[int]bool{}, nil, l.query != "", false
 	l.total, l.loaded, l.selectedID, l.pendingOpen = 0, false, 0, -1
 	l.quietly(l.list.UnselectAll)
-	l.list.ScrollToTop()
 	l.list.Refresh()
 	l.showEmpty()
 	if l.folder == nil {

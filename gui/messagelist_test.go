@@ -288,6 +288,11 @@ func TestScrollbarDraggedToTheEndShowsTheOldestMessages(t *testing.T) {
 	if len(l.pages) > keptPages {
 		t.Errorf("%d pages kept", len(l.pages))
 	}
+	act(u, func() { test.Tap(l.sorts[data.SortDate]) }) // oldest first, from the top
+	u.jobs.Wait()
+	if l.list.GetScrollOffset() != 0 || l.messageAt(0) == nil || l.messageAt(0).Subject != "Message 1" {
+		t.Errorf("oldest first: offset %v, first %+v", l.list.GetScrollOffset(), l.messageAt(0))
+	}
 }
 
 // A refresh after the store changed (new mail arriving above) keeps the selected message
