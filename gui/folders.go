@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
@@ -35,10 +36,32 @@ func (v *mailView) childIDs(id widget.TreeNodeID) []widget.TreeNodeID {
 
 func (v *mailView) isBranch(id widget.TreeNodeID) bool { return id == "" || id[0] == 'm' }
 
-func (v *mailView) createNode(bool) fyne.CanvasObject { return widget.NewLabel("") }
+// folderNode is a node's label; a press on it gives the tree the keyboard focus (F5,
+// Delete), which the tree's own tap asks for the embedded widget.Tree, not found by the
+// desktop driver. The tap still reaches the tree and selects the node.
+type folderNode struct {
+	widget.Label
+	tree *keyTree
+}
+
+// MouseDown gives the tree the focus.
+func (n *folderNode) MouseDown(*desktop.MouseEvent) {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(n.tree); c != nil && c.Focused() != n.tree {
+		c.Focus(n.tree)
+	}
+}
+
+// MouseUp does nothing more.
+func (n *folderNode) MouseUp(*desktop.MouseEvent) {}
+
+func (v *mailView) createNode(bool) fyne.CanvasObject {
+	n := &folderNode{tree: v.tree}
+	n.ExtendBaseWidget(n)
+	return n
+}
 
 func (v *mailView) updateNode(id widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
+	l := &o.(*folderNode).Label
 	n, _ := strconv.ParseInt(id[1:], 10, 64)
 	if id[0] == 'm' {
 		for _, m := range v.mailboxes {
