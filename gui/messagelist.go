@@ -242,7 +242,8 @@ func (l *messageList) reload() {
 			l.failed(err)
 			return
 		}
-		l.pages, l.loading, l.loaded = pages, map[int]bool{}, true
+		// What was being read belongs to the older generation and is dropped when it comes.
+		l.pages, l.loading, l.busy, l.loaded = pages, map[int]bool{}, false, true
 		if query != "" {
 			l.hits, l.more = hits, len(hits) >= want
 		} else {
@@ -546,6 +547,9 @@ func (l *messageList) moveTo(i int) {
 		return
 	}
 	i = max(0, min(i, n-1))
+	if i == l.selectedRow() {
+		return // at the end already
+	}
 	l.list.UnselectAll()
 	l.list.Select(i)
 }

@@ -494,3 +494,26 @@ func TestSyncProgressShowsNoBarForNothingToFetch(t *testing.T) {
 		t.Errorf("0 of 0: bar shown %v, status %q", v.bar.Visible(), v.status.Text)
 	}
 }
+
+// A refresh while the next page of a search's hits is being read does not stop the search
+// from reading further pages.
+func TestSearchReadsOnAfterARefresh(t *testing.T) {
+	s, _ := inboxStore(t, listMessages(450))
+	u := newTestUI(t, s)
+	l := u.mail.list
+	act(u, func() { u.mail.search.SetText("message") })
+	u.jobs.Wait()
+	if len(l.hits) != pageSize {
+		t.Fatalf("%d hits read first", len(l.hits))
+	}
+	act(u, func() {
+		l.searchMore()      // under way when the store changes
+		u.mail.reloadList() // and its result is then dropped
+	})
+	u.jobs.Wait()
+	act(u, l.searchMore)
+	u.jobs.Wait()
+	if len(l.hits) != 2*pageSize {
+		t.Errorf("%d hits after reading on, want %d", len(l.hits), 2*pageSize)
+	}
+}
