@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"mailroom/data"
@@ -36,23 +35,22 @@ func (v *mailView) childIDs(id widget.TreeNodeID) []widget.TreeNodeID {
 
 func (v *mailView) isBranch(id widget.TreeNodeID) bool { return id == "" || id[0] == 'm' }
 
-// folderNode is a node's label; a press on it gives the tree the keyboard focus (F5,
-// Delete), which the tree's own tap asks for the embedded widget.Tree, not found by the
-// desktop driver. The tap still reaches the tree and selects the node.
+// folderNode is a node's label; a tap on it selects the node and gives the tree the keyboard
+// focus (F5, Delete), which the tree's own tap asks for the embedded widget.Tree, not found
+// by the desktop driver.
 type folderNode struct {
 	widget.Label
 	tree *keyTree
+	uid  widget.TreeNodeID
 }
 
-// MouseDown gives the tree the focus.
-func (n *folderNode) MouseDown(*desktop.MouseEvent) {
+// Tapped gives the tree the focus and selects the node.
+func (n *folderNode) Tapped(*fyne.PointEvent) {
 	if c := fyne.CurrentApp().Driver().CanvasForObject(n.tree); c != nil && c.Focused() != n.tree {
 		c.Focus(n.tree)
 	}
+	n.tree.Select(n.uid)
 }
-
-// MouseUp does nothing more.
-func (n *folderNode) MouseUp(*desktop.MouseEvent) {}
 
 func (v *mailView) createNode(bool) fyne.CanvasObject {
 	n := &folderNode{tree: v.tree}
@@ -61,7 +59,9 @@ func (v *mailView) createNode(bool) fyne.CanvasObject {
 }
 
 func (v *mailView) updateNode(id widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	l := &o.(*folderNode).Label
+	node := o.(*folderNode)
+	node.uid = id
+	l := &node.Label
 	n, _ := strconv.ParseInt(id[1:], 10, 64)
 	if id[0] == 'm' {
 		for _, m := range v.mailboxes {

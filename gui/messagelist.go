@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -577,24 +576,25 @@ func (l *messageList) rowsShown() int {
 	return max(1, int(l.list.Size().Height/l.rowStride()))
 }
 
-// messageRow is one row of the list: its cells, and a press on it gives the list the
-// keyboard focus (the list's own tap handling asks for the focus for the embedded
+// messageRow is one row of the list: its cells, and a tap on it selects it and gives the
+// list the keyboard focus. The list's own tap handling asks for the focus for the embedded
 // widget.List, which the desktop driver does not find in the window, so the arrow keys went
-// elsewhere). The tap itself still reaches the list's row and selects it.
+// elsewhere.
 type messageRow struct {
 	widget.BaseWidget
 	cells *fyne.Container
 	list  *messageList
+	id    widget.ListItemID
 }
 
 // CreateRenderer draws the cells.
 func (r *messageRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.cells) }
 
-// MouseDown gives the list the focus.
-func (r *messageRow) MouseDown(*desktop.MouseEvent) { r.list.focus() }
-
-// MouseUp does nothing more.
-func (r *messageRow) MouseUp(*desktop.MouseEvent) {}
+// Tapped gives the list the focus and selects the row (a selected row stays so).
+func (r *messageRow) Tapped(*fyne.PointEvent) {
+	r.list.focus()
+	r.list.list.Select(r.id)
+}
 
 func (l *messageList) createRow() fyne.CanvasObject {
 	label := func(align fyne.TextAlign) *widget.Label {
@@ -612,7 +612,9 @@ func (l *messageList) createRow() fyne.CanvasObject {
 var flaggedIcon = theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning)
 
 func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	cells := o.(*messageRow).cells.Objects
+	row := o.(*messageRow)
+	row.id = id
+	cells := row.cells.Objects
 	flag, att := cells[0].(*widget.Icon), cells[1].(*widget.Icon)
 	from, subject, date, size := cells[2].(*widget.Label), cells[3].(*widget.Label), cells[4].(*widget.Label), cells[5].(*widget.Label)
 	if l.query != "" && id >= len(l.hits)-pageSize/4 {

@@ -517,3 +517,54 @@ func TestSearchReadsOnAfterARefresh(t *testing.T) {
 		t.Errorf("%d hits after reading on, want %d", len(l.hits), 2*pageSize)
 	}
 }
+
+// A click on a message row selects and opens it and gives the list the keys; a click on a
+// folder shows it and gives the tree the keys. (The click lands on the innermost tappable
+// object, as the desktop driver delivers it.)
+func TestClicksSelectAndFocus(t *testing.T) {
+	s, f := inboxStore(t, listMessages(20))
+	cacheBodies(t, s, f, 20)
+	u := newTestUI(t, s)
+	l := u.mail.list
+	d := fyne.CurrentApp().Driver()
+	act(u, func() {
+		u.win.Canvas().Focus(u.mail.search)
+		test.TapCanvas(u.win.Canvas(), d.AbsolutePositionForObject(l.list).Add(fyne.NewPos(200, 2.5*l.rowStride())))
+	})
+	u.jobs.Wait()
+	if m := u.mail.selected; m == nil || m.Subject != "Message 18" || u.win.Canvas().Focused() != l.list {
+		t.Errorf("a click on the third row: selected %+v, focus %T", m, u.win.Canvas().Focused())
+	}
+	typeKey(u, fyne.KeyDown)
+	if m := u.mail.selected; m == nil || m.Subject != "Message 17" {
+		t.Errorf("Down after the click: selected %+v", m)
+	}
+	var trash fyne.CanvasObject
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if n, ok := o.(*folderNode); ok && n.Text == "Trash" {
+			trash = n
+		}
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(u.mail.tree)
+	if trash == nil {
+		t.Fatal("no Trash in the folder tree")
+	}
+	act(u, func() {
+		test.TapCanvas(u.win.Canvas(), d.AbsolutePositionForObject(trash).Add(fyne.NewPos(5, 5)))
+	})
+	u.jobs.Wait()
+	if u.mail.folder == nil || u.mail.folder.Role != data.RoleTrash || u.win.Canvas().Focused() != u.mail.tree {
+		t.Errorf("a click on Trash: folder %+v, focus %T", u.mail.folder, u.win.Canvas().Focused())
+	}
+}
