@@ -15,6 +15,8 @@ ratio() {
 
 go test -run XXX -bench 'Filter|BindRow' -benchtime 2000x ./gui/ | tee "$OUT/gui.txt"
 go test -run XXX -bench 'Resolve' -benchtime 20000x ./data/ | tee "$OUT/data.txt"
+# The message list's refresh after a store change reports its own ratio to the bare SQL page read.
+go test -run XXX -bench 'ListRefresh' -benchtime 200x ./gui/ | tee "$OUT/listrefresh.txt"
 echo
 echo "== ratios (lower is better)"
 ratio "$OUT/gui.txt" BenchmarkFilter BenchmarkFilterBaseline "grid filter, 10k providers (goal 2 ms)"

@@ -45,9 +45,7 @@ type Folder struct {
 }
 
 const folderColumns = `f.id, f.mailbox_id, f.name, f.delimiter, f.role, f.selectable, f.uid_validity, f.fetched_uid,
-	f.uid_next, f.highest_modseq, f.synced_at,
-	(SELECT count(*) FROM messages WHERE folder_id = f.id AND deleted = 0),
-	(SELECT count(*) FROM messages WHERE folder_id = f.id AND deleted = 0 AND seen = 0)`
+	f.uid_next, f.highest_modseq, f.synced_at, f.shown, f.unread` // counts kept by triggers (0015)
 
 const folderFrom = ` FROM folders f JOIN mailboxes m ON m.id = f.mailbox_id `
 

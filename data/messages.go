@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -26,7 +27,7 @@ type Message struct {
 	ID            int64
 	FolderID      int64
 	UID           uint32
-	Date          time.Time // when the server received it (INTERNALDATE); orders the list
+	Date          time.Time // when the server received it (INTERNALDATE)
 	SentDate      time.Time // the Date header; zero when missing
 	Size          int64
 	Flags         Flags
@@ -46,15 +47,25 @@ func (m *Message) From() string {
 	return m.FromAddr
 }
 
-// Cursor is a position in a message list, which is ordered by date then UID, newest first.
+// ListDate returns the date the message list shows and orders m by: its Date header, or
+// when the server received it where the header is missing or claims a later time (a wrong
+// clock, or spam dated 2099). The store orders by the same rule (messages.list_date).
+func (m *Message) ListDate() time.Time {
+	if m.SentDate.IsZero() || m.SentDate.After(m.Date) {
+		return m.Date
+	}
+	return m.SentDate
+}
+
+// Cursor is a position in a message list ordered by ListDate then UID, newest first.
 // The zero Cursor is the start of the list.
 type Cursor struct {
-	Date time.Time
+	Date time.Time // a ListDate
 	UID  uint32
 }
 
 // Cursor returns the position just after m, to read the next page from.
-func (m *Message) Cursor() Cursor { return Cursor{Date: m.Date, UID: m.UID} }
+func (m *Message) Cursor() Cursor { return Cursor{Date: m.ListDate(), UID: m.UID} }
 
 // args returns the (date, uid) the next row must be below.
 func (c Cursor) args() (int64, int64) {
@@ -105,12 +116,12 @@ const ownedFolder = `m.folder_id = (SELECT f.id FROM folders f JOIN mailboxes b 
 	WHERE f.id = ? AND b.owner = ?)`
 
 // MessagePage returns up to limit (at most MaxPage) messages of folder folderID after cursor,
-// newest first, leaving out those marked deleted. Fewer than limit rows mean the list ends
+// newest first by ListDate, leaving out those marked deleted. Fewer than limit rows mean the list ends
 // there; the next page starts at the last row's Cursor. Another user's folder has no messages.
 func (s *Store) MessagePage(ctx context.Context, folderID int64, after Cursor, limit int) ([]*Message, error) {
 	date, uid := after.args()
 	rows, err := s.r.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
-		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?) ORDER BY m.date DESC, m.uid DESC LIMIT ?`,
+		AND m.deleted = 0 AND (m.list_date, m.uid) < (?, ?) ORDER BY m.list_date DESC, m.uid DESC LIMIT ?`,
 		folderID, s.user, date, uid, pageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("page of folder %d: %w", folderID, err)
@@ -122,6 +133,101 @@ func (s *Store) MessagePage(ctx context.Context, folderID int64, after Cursor, l
 	return out, nil
 }
 
+// SortKey names what a message list is sorted by.
+type SortKey int
+
+// The message list's sort keys. Every order ends with ListDate and UID, newest first, so
+// equal keys keep a stable order.
+const (
+	SortDate    SortKey = iota // ListDate: the Date header, else arrival
+	SortFrom                   // the sender's name, else address
+	SortTo                     // the recipients
+	SortSubject                // the subject, ignoring case
+	SortSize                   // the size in bytes
+	SortFlag                   // flagged ones first (ascending: last)
+)
+
+// ListOrder is the order of a message list. The zero ListOrder is newest first.
+type ListOrder struct {
+	By        SortKey
+	Ascending bool // oldest, A to Z, smallest first; flagged last
+}
+
+// orderBy returns the ORDER BY clause of o, or of its reverse.
+func (o ListOrder) orderBy(reverse bool) string {
+	dir := func(desc bool) string {
+		if desc != reverse {
+			return " DESC"
+		}
+		return ""
+	}
+	key := ""
+	switch o.By {
+	case SortFrom:
+		key = "CASE WHEN m.from_name != '' THEN m.from_name ELSE m.from_addr END COLLATE NOCASE" + dir(!o.Ascending) + ", "
+	case SortTo:
+		key = "m.to_addrs COLLATE NOCASE" + dir(!o.Ascending) + ", "
+	case SortSubject:
+		key = "m.subject COLLATE NOCASE" + dir(!o.Ascending) + ", "
+	case SortSize:
+		key = "m.size" + dir(!o.Ascending) + ", "
+	case SortFlag:
+		key = "m.flagged" + dir(!o.Ascending) + ", "
+	case SortDate:
+		return "m.list_date" + dir(!o.Ascending) + ", m.uid" + dir(!o.Ascending)
+	}
+	return key + "m.list_date" + dir(true) + ", m.uid" + dir(true)
+}
+
+// MessageRange returns how many messages folder folderID shows (those marked deleted left
+// out) and up to limit (at most MaxPage) of them from offset on, in order, both read at the
+// same moment. The list's scrollbar stands for the whole folder this way: any offset is one
+// query. In Date order that query walks the index only, from the nearer end of the folder, so
+// its oldest messages are as quick to reach as its newest; other orders sort the folder.
+// Another user's folder has no messages.
+func (s *Store) MessageRange(ctx context.Context, folderID int64, order ListOrder, offset, limit int) ([]*Message, int, error) {
+	limit = pageLimit(limit)
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
+	}
+	defer tx.Rollback()
+	var total int
+	err = tx.QueryRowContext(ctx, `SELECT f.shown FROM folders f JOIN mailboxes b ON b.id = f.mailbox_id
+		WHERE f.id = ? AND b.owner = ?`, folderID, s.user).Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("count messages of folder %d: %w", folderID, err)
+	}
+	offset = max(0, min(offset, total))
+	limit = min(limit, total-offset)
+	if limit == 0 {
+		return nil, total, nil
+	}
+	// Past the middle, read the page backwards from the far end: OFFSET steps over that many
+	// index entries, and this way never over more than half of them.
+	reverse := offset > total/2
+	skip := offset
+	if reverse {
+		skip = total - offset - limit
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.folder_id = ? AND m.deleted = 0
+		ORDER BY `+order.orderBy(reverse)+` LIMIT ? OFFSET ?`, folderID, limit, skip)
+	if err != nil {
+		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
+	}
+	page, err := collectMessages(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
+	}
+	if reverse {
+		slices.Reverse(page)
+	}
+	return page, total, nil
+}
+
 func pageLimit(n int) int {
 	if n <= 0 || n > MaxPage {
 		return MaxPage
@@ -131,7 +237,7 @@ func pageLimit(n int) int {
 
 // SearchMessages returns up to limit messages of folder folderID whose subject, sender,
 // recipients or cached body contain every word of query (each as a word prefix, ignoring
-// case and accents), after cursor, newest first. A query without words finds nothing.
+// case and accents), after cursor, newest first by ListDate. A query without words finds nothing.
 //
 // A word found in many messages is the slow case: SQLite would collect every match before
 // taking the newest. So the newest messages after cursor are looked at first, a window of
@@ -155,7 +261,7 @@ func (s *Store) SearchMessages(ctx context.Context, folderID int64, query string
 	}
 	var out []*Message
 	if win.rows > 0 {
-		out, err = s.searchQuery(ctx, tx, folderID, after, limit, `AND (m.date, m.uid) >= (?, ?)
+		out, err = s.searchQuery(ctx, tx, folderID, after, limit, `AND (m.list_date, m.uid) >= (?, ?)
 			AND m.id IN (SELECT docid FROM messages_fts WHERE messages_fts MATCH ? AND docid BETWEEN ? AND ?)`,
 			win.last.Date.Unix(), win.last.UID, match, win.minID, win.maxID)
 		if err != nil || len(out) == limit || win.rows < limit*searchWindow {
@@ -184,8 +290,8 @@ type window struct {
 // SQLite counts it and finds its ends, so no row crosses into Go.
 func (s *Store) newestAfter(ctx context.Context, tx *sql.Tx, folderID int64, after Cursor, n int) (window, error) {
 	date, uid := after.args()
-	const newest = `FROM messages m WHERE ` + ownedFolder + ` AND m.deleted = 0 AND (m.date, m.uid) < (?, ?)
-		ORDER BY m.date DESC, m.uid DESC`
+	const newest = `FROM messages m WHERE ` + ownedFolder + ` AND m.deleted = 0 AND (m.list_date, m.uid) < (?, ?)
+		ORDER BY m.list_date DESC, m.uid DESC`
 	var w window
 	var minID, maxID sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT count(*), min(id), max(id) FROM (SELECT m.id `+newest+` LIMIT ?)`,
@@ -195,7 +301,7 @@ func (s *Store) newestAfter(ctx context.Context, tx *sql.Tx, folderID int64, aft
 	}
 	w.minID, w.maxID = minID.Int64, maxID.Int64
 	var lastDate int64
-	err = tx.QueryRowContext(ctx, `SELECT m.date, m.uid `+newest+` LIMIT 1 OFFSET ?`,
+	err = tx.QueryRowContext(ctx, `SELECT m.list_date, m.uid `+newest+` LIMIT 1 OFFSET ?`,
 		folderID, s.user, date, uid, w.rows-1).Scan(&lastDate, &w.last.UID)
 	w.last.Date = time.Unix(lastDate, 0)
 	return w, err
@@ -207,8 +313,8 @@ func (s *Store) searchQuery(ctx context.Context, tx *sql.Tx, folderID int64, aft
 	date, uid := after.args()
 	all := append([]any{folderID, s.user, date, uid}, args...)
 	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE `+ownedFolder+`
-		AND m.deleted = 0 AND (m.date, m.uid) < (?, ?) `+cond+`
-		ORDER BY m.date DESC, m.uid DESC LIMIT ?`, append(all, limit)...)
+		AND m.deleted = 0 AND (m.list_date, m.uid) < (?, ?) `+cond+`
+		ORDER BY m.list_date DESC, m.uid DESC LIMIT ?`, append(all, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("search folder %d: %w", folderID, err)
 	}

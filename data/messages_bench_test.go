@@ -141,7 +141,7 @@ func BenchmarkMessagePageBaseline(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		rows, err := s.r.QueryContext(ctx, `SELECT id, uid, date FROM messages WHERE folder_id = ? ORDER BY date DESC, uid DESC LIMIT 100`, folder)
+		rows, err := s.r.QueryContext(ctx, `SELECT id, uid, list_date FROM messages WHERE folder_id = ? AND deleted = 0 ORDER BY list_date DESC, uid DESC LIMIT 100`, folder)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -152,6 +152,47 @@ func BenchmarkMessagePageBaseline(b *testing.B) {
 		rows.Close()
 		if n != 100 {
 			b.Fatalf("%d rows", n)
+		}
+	}
+}
+
+// BenchmarkMessageRangeEnd reads the last page of the 100,000-message list by offset, as
+// dragging the scrollbar to the end does; the baseline is BenchmarkMessagePageBaseline.
+func BenchmarkMessageRangeEnd(b *testing.B) {
+	s, folder := messagesBenchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		page, total, err := s.MessageRange(ctx, folder, ListOrder{}, benchMessages-100, 100)
+		if err != nil || total != benchMessages || len(page) != 100 || page[99].UID != 1 {
+			b.Fatalf("page = %d rows of %d, %v", len(page), total, err)
+		}
+	}
+}
+
+// BenchmarkMessageRangeMiddle reads the page in the middle by offset: the most index entries
+// an offset steps over.
+func BenchmarkMessageRangeMiddle(b *testing.B) {
+	s, folder := messagesBenchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		page, total, err := s.MessageRange(ctx, folder, ListOrder{}, benchMessages/2, 100)
+		if err != nil || total != benchMessages || len(page) != 100 {
+			b.Fatalf("page = %d rows of %d, %v", len(page), total, err)
+		}
+	}
+}
+
+// BenchmarkMessageRangeBySubject reads the first page sorted by subject, which sorts the folder.
+func BenchmarkMessageRangeBySubject(b *testing.B) {
+	s, folder := messagesBenchStore(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		page, _, err := s.MessageRange(ctx, folder, ListOrder{By: SortSubject, Ascending: true}, 0, 100)
+		if err != nil || len(page) != 100 {
+			b.Fatalf("page = %d rows, %v", len(page), err)
 		}
 	}
 }

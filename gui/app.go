@@ -48,7 +48,7 @@ type Store interface {
 	mailclient.MessageStore
 	mailclient.CoordinatorStore // Changes: what changed, for the screens to follow
 	MessagePage(ctx context.Context, folderID int64, after data.Cursor, limit int) ([]*data.Message, error)
-	SearchMessages(ctx context.Context, folderID int64, query string, after data.Cursor, limit int) ([]*data.Message, error)
+	messageListStore
 	Drafts(ctx context.Context) ([]*data.Draft, error)
 	SaveDraft(ctx context.Context, d *data.Draft) error
 	DeleteDraft(ctx context.Context, id int64) error

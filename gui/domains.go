@@ -21,7 +21,7 @@ type domainsView struct {
 	all     []data.DomainEntry
 	view    []data.DomainEntry
 	table   *gridTable
-	filter  *widget.Entry
+	filter  *escEntry
 	add     *widget.Button
 	edit    *widget.Button
 	delete  *widget.Button
@@ -33,7 +33,7 @@ type domainsView struct {
 
 func newDomainsView(u *UI) *domainsView {
 	v := &domainsView{ui: u}
-	v.filter = widget.NewEntry()
+	v.filter = newEscEntry(nil, nil)
 	v.filter.SetPlaceHolder("Filter by domain or provider")
 	v.filter.OnChanged = func(string) { v.applyFilter() }
 	v.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { v.showEditor(data.DomainEntry{}) })

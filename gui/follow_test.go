@@ -252,7 +252,7 @@ func TestNewMailRaisesOneNotificationPerSyncAgainstDovecot(t *testing.T) {
 	appendInbox(t, srv, user, 3, subject)
 	eventually(t, u, "the three show in the open Inbox", func() bool {
 		n := 0
-		for _, m := range u.mail.msgs {
+		for _, m := range u.mail.list.messages() {
 			if strings.HasPrefix(m.Subject, subject) {
 				n++
 			}

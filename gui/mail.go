@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,9 +14,6 @@ import (
 	"mailroom/data"
 	"mailroom/mailclient"
 )
-
-// pageSize is how many messages the list reads from the cache at a time.
-const pageSize = 200
 
 // mailView is the "Mail" screen: folders of every mailbox, the message list and the reader,
 // side by side, with the sync status below.
@@ -29,13 +25,10 @@ type mailView struct {
 	tree      *keyTree
 
 	folder   *data.Folder // shown in the list
-	msgs     []*data.Message
-	more     bool // the cache may hold more messages after the last one read
-	loading  bool
 	query    string
-	list     *keyList
+	list     *messageList
 	search   *escEntry
-	selected *data.Message
+	selected *data.Message // shown in the reader, and what the toolbar acts on
 
 	reader     *readerPane
 	welcome    *fyne.Container // shown instead of the mail while there is no mailbox
@@ -56,15 +49,11 @@ func newMailView(u *UI) *mailView {
 	keys := map[fyne.KeyName]func(){fyne.KeyF5: v.syncAll, fyne.KeyDelete: v.deleteSelected}
 	v.tree = newKeyTree(keys, v.childIDs, v.isBranch, v.createNode, v.updateNode)
 	v.tree.OnSelected = v.folderChosen
-	v.list = newKeyList(keys, func() int { return len(v.msgs) }, v.createRow, v.updateRow)
-	v.list.OnSelected = func(id widget.ListItemID) {
-		if id < len(v.msgs) {
-			v.open(v.msgs[id])
-		}
-	}
+	v.list = newMessageList(u.store, u, keys, v.open)
+	v.list.onError = func(msg string) { v.status.SetText(msg) }
 	v.search = newEscEntry(func() { v.search.SetText("") }, nil)
 	v.search.SetPlaceHolder("Search subject, people and text")
-	v.search.OnChanged = func(q string) { v.query = strings.TrimSpace(q); v.reloadList() }
+	v.search.OnChanged = func(q string) { v.query = strings.TrimSpace(q); v.list.search(v.query) }
 	v.reader = newReaderPane(v)
 	v.status = widget.NewLabel("")
 	v.status.Truncation = fyne.TextTruncateEllipsis
@@ -81,9 +70,10 @@ func newMailView(u *UI) *mailView {
 	sync := widget.NewButtonWithIcon("Sync", theme.ViewRefreshIcon(), v.syncAll)
 	toolbar := container.NewHBox(compose, v.reply, v.replyAll, v.forward, v.del, v.markRead, v.flag, v.actions.move, v.actions.markAll, sync)
 
-	lists := container.NewHSplit(v.tree, container.NewHSplit(container.NewBorder(v.search, nil, nil, nil, v.list), v.reader.content))
+	// The list above the reader, as in Thunderbird's classic view: its columns need the width.
+	lists := container.NewHSplit(v.tree, container.NewVSplit(container.NewBorder(v.search, nil, nil, nil, v.list.content), v.reader.content))
 	lists.Offset = 0.2
-	lists.Trailing.(*container.Split).Offset = 0.42
+	lists.Trailing.(*container.Split).Offset = 0.5
 	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, v.actions.undoBar, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
 		nil, nil, lists)
 	v.welcome = v.welcomePage()
@@ -111,88 +101,6 @@ func (v *mailView) welcomePage() *fyne.Container {
 		container.NewVBox(title, text, container.NewCenter(buttons)))))
 	page.Hide()
 	return page
-}
-
-// Tree nodes: "m<id>" is a mailbox, "f<id>" a folder of it.
-func (v *mailView) childIDs(id widget.TreeNodeID) []widget.TreeNodeID {
-	var out []widget.TreeNodeID
-	if id == "" {
-		for _, m := range v.mailboxes {
-			out = append(out, "m"+strconv.FormatInt(m.ID, 10))
-		}
-		return out
-	}
-	if id[0] != 'm' {
-		return nil
-	}
-	mid, _ := strconv.ParseInt(id[1:], 10, 64)
-	for _, f := range v.folders[mid] {
-		if f.Selectable {
-			out = append(out, "f"+strconv.FormatInt(f.ID, 10))
-		}
-	}
-	return out
-}
-
-func (v *mailView) isBranch(id widget.TreeNodeID) bool { return id == "" || id[0] == 'm' }
-
-func (v *mailView) createNode(bool) fyne.CanvasObject { return widget.NewLabel("") }
-
-func (v *mailView) updateNode(id widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	n, _ := strconv.ParseInt(id[1:], 10, 64)
-	if id[0] == 'm' {
-		for _, m := range v.mailboxes {
-			if m.ID == n {
-				l.TextStyle.Bold = true
-				l.SetText(m.Address)
-			}
-		}
-		return
-	}
-	if f := v.folderByID(n); f != nil {
-		text := folderTitle(f)
-		l.TextStyle.Bold = f.Unread > 0
-		if f.Unread > 0 {
-			text += fmt.Sprintf(" (%d)", f.Unread)
-		}
-		l.SetText(text)
-	}
-}
-
-func (v *mailView) folderByID(id int64) *data.Folder {
-	for _, list := range v.folders {
-		for _, f := range list {
-			if f.ID == id {
-				return f
-			}
-		}
-	}
-	return nil
-}
-
-// folderTitle names a folder as people know it: by its role, else its name.
-func folderTitle(f *data.Folder) string {
-	switch f.Role {
-	case data.RoleInbox:
-		return "Inbox"
-	case data.RoleSent:
-		return "Sent"
-	case data.RoleDrafts:
-		return "Drafts"
-	case data.RoleTrash:
-		return "Trash"
-	case data.RoleJunk:
-		return "Junk"
-	case data.RoleArchive:
-		return "Archive"
-	}
-	if f.Delimiter != "" {
-		if i := strings.LastIndex(f.Name, f.Delimiter); i >= 0 {
-			return f.Name[i+len(f.Delimiter):]
-		}
-	}
-	return f.Name
 }
 
 // load reads the mailboxes and their folders from the cache.
@@ -232,143 +140,20 @@ func (v *mailView) load() {
 	})
 }
 
-// chooseInbox shows the Inbox of the default mailbox.
-func (v *mailView) chooseInbox() {
-	for _, m := range v.mailboxes {
-		for _, f := range v.folders[m.ID] {
-			if f.Role == data.RoleInbox && (m.IsDefault || v.folder == nil) {
-				v.tree.Select("f" + strconv.FormatInt(f.ID, 10))
-			}
-		}
-	}
-}
-
-func (v *mailView) folderChosen(id widget.TreeNodeID) {
-	if id[0] != 'f' {
-		return
-	}
-	n, _ := strconv.ParseInt(id[1:], 10, 64)
-	if f := v.folderByID(n); f != nil {
-		v.folder = f
-		v.selected = nil
-		v.reader.clear()
-		v.updateButtons()
-		v.reloadList()
-	}
-}
-
-// reloadList reads the first page of the folder (or of the search) again.
-func (v *mailView) reloadList() {
-	v.msgs, v.more, v.loading = nil, v.folder != nil, false
-	v.list.UnselectAll()
-	v.list.Refresh()
-	v.loadMore()
-}
-
-// loadMore reads the next page after the last message shown; the list asks for it as it
-// scrolls near its end, so the whole folder is never in memory.
-func (v *mailView) loadMore() {
-	if !v.more || v.loading || v.folder == nil {
-		return
-	}
-	v.loading = true
-	folder, query := v.folder, v.query
-	var after data.Cursor
-	if n := len(v.msgs); n > 0 {
-		after = v.msgs[n-1].Cursor()
-	}
-	var page []*data.Message
-	v.ui.background(func(ctx context.Context) error {
-		var err error
-		if query != "" {
-			page, err = v.ui.store.SearchMessages(ctx, folder.ID, query, after, pageSize)
-		} else {
-			page, err = v.ui.store.MessagePage(ctx, folder.ID, after, pageSize)
-		}
-		return err
-	}, func(err error) {
-		v.loading = false
-		if v.folder != folder || v.query != query {
-			return // the person moved on meanwhile
-		}
-		if err != nil {
-			v.status.SetText(v.ui.explain("read the messages", err))
-			return
-		}
-		v.msgs = append(v.msgs, page...)
-		v.more = len(page) == pageSize
-		v.list.Refresh()
-	})
-}
-
-func (v *mailView) createRow() fyne.CanvasObject {
-	from := widget.NewLabel("")
-	from.Truncation = fyne.TextTruncateEllipsis
-	date := widget.NewLabel("")
-	subject := widget.NewLabel("")
-	subject.Truncation = fyne.TextTruncateEllipsis
-	marks := widget.NewLabel("")
-	return container.NewVBox(container.NewBorder(nil, nil, nil, date, from), container.NewBorder(nil, nil, nil, marks, subject))
-}
-
-func (v *mailView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	if id >= len(v.msgs) {
-		return
-	}
-	if id >= len(v.msgs)-pageSize/4 {
-		v.loadMore()
-	}
-	m := v.msgs[id]
-	rows := o.(*fyne.Container).Objects
-	top, bottom := rows[0].(*fyne.Container).Objects, rows[1].(*fyne.Container).Objects
-	from, date := top[0].(*widget.Label), top[1].(*widget.Label)
-	subject, marks := bottom[0].(*widget.Label), bottom[1].(*widget.Label)
-	unread := !m.Flags.Seen
-	from.TextStyle.Bold, subject.TextStyle.Bold = unread, unread
-	if v.folder != nil && (v.folder.Role == data.RoleSent || v.folder.Role == data.RoleDrafts) {
-		from.SetText("To: " + orDash(m.To, "(no recipient)")) // in Sent, who it went to matters
-	} else {
-		from.SetText(orDash(m.From(), "(no sender)"))
-	}
-	subject.SetText(orDash(m.Subject, "(no subject)"))
-	date.SetText(shortDate(m.Date))
-	var mk []string
-	if m.Flags.Flagged {
-		mk = append(mk, "flagged")
-	}
-	if m.HasAttachment {
-		mk = append(mk, "attachment")
-	}
-	mk = append(mk, humanSize(m.Size))
-	marks.SetText(strings.Join(mk, " · "))
-}
-
-func orDash(s, none string) string {
-	if strings.TrimSpace(s) == "" {
-		return none
-	}
-	return s
-}
-
-// shortDate shows today's messages by time, this year's by day, older ones by date.
-func shortDate(t time.Time) string {
-	t = t.Local()
-	now := time.Now()
-	switch {
-	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
-		return t.Format("15:04")
-	case t.Year() == now.Year():
-		return t.Format("2 Jan")
-	}
-	return t.Format("2 Jan 2006")
-}
-
-// open shows message m in the reader, fetching its body the first time.
+// open shows message m in the reader, fetching its body the first time; nil shows none.
 func (v *mailView) open(m *data.Message) {
 	v.selected = m
 	v.updateButtons()
+	if m == nil {
+		v.reader.clear()
+		return
+	}
 	v.reader.show(m)
 }
+
+// reloadList shows the list again after the cache changed (new mail, flags, a deletion),
+// keeping the selected message and the rows in view where they still exist.
+func (v *mailView) reloadList() { v.list.reload() }
 
 // changed redraws message id after an action changed it (or undid the change).
 func (v *mailView) changed(id int64) {
@@ -378,43 +163,12 @@ func (v *mailView) changed(id int64) {
 		m, err = v.ui.store.Message(ctx, id)
 		return err
 	}, func(err error) {
-		for i, have := range v.msgs {
-			if have.ID == id {
-				if err != nil || m.FolderID != have.FolderID || m.Flags.Deleted { // gone: deleted or moved
-					v.msgs = append(v.msgs[:i], v.msgs[i+1:]...)
-				} else {
-					v.msgs[i] = m
-				}
-				v.list.Refresh()
-				break
-			}
-		}
+		v.reloadList()
 		if v.selected != nil && v.selected.ID == id && m != nil {
 			v.selected = m
 			v.updateButtons()
 		}
 		v.refreshCounts()
-	})
-}
-
-// refreshCounts reads the folders' unread counts again for the tree.
-func (v *mailView) refreshCounts() {
-	boxes := v.mailboxes
-	folders := map[int64][]*data.Folder{}
-	v.ui.background(func(ctx context.Context) error {
-		for _, m := range boxes {
-			var err error
-			if folders[m.ID], err = v.ui.store.Folders(ctx, m.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func(err error) {
-		if err == nil {
-			v.folders = folders
-			v.ui.bg.setUnread(unreadInboxes(folders))
-			v.tree.Refresh()
-		}
 	})
 }
 
@@ -462,15 +216,19 @@ func (v *mailView) toggleFlag() {
 	}
 }
 
+// deleteSelected deletes the selected message and selects the next one in its place.
 func (v *mailView) deleteSelected() {
-	if v.selected == nil {
+	m := v.selected
+	if m == nil {
 		return
 	}
+	next := v.list.neighbour(m.ID)
 	v.act("delete the message", v.mail.Delete)
-	v.actions.offerUndo(v.selected.ID)
-	v.selected = nil
-	v.reader.clear()
-	v.updateButtons()
+	v.actions.offerUndo(m.ID)
+	if next != nil {
+		v.list.choose(next)
+	}
+	v.open(next)
 }
 
 // answer opens a compose window replying to (or forwarding) the selected message.
@@ -532,7 +290,7 @@ type readerPane struct {
 	v       *mailView
 	subject *widget.Label
 	head    *widget.Label
-	body    *widget.Label
+	body    *readerText
 	banner  *widget.Label
 	atts    *fyne.Container
 	content fyne.CanvasObject
@@ -540,15 +298,14 @@ type readerPane struct {
 }
 
 func newReaderPane(v *mailView) *readerPane {
-	r := &readerPane{v: v, head: widget.NewLabel(""), body: widget.NewLabel(""), banner: widget.NewLabel(""),
+	r := &readerPane{v: v, head: widget.NewLabel(""), body: newReaderText(map[fyne.KeyName]func(){fyne.KeyDelete: v.deleteSelected}), banner: widget.NewLabel(""),
 		atts: container.NewVBox(), subject: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	r.subject.Wrapping = fyne.TextWrapWord
-	r.head.Wrapping, r.body.Wrapping, r.banner.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord, fyne.TextWrapWord
-	r.body.Selectable = true
+	r.head.Wrapping, r.banner.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 	r.banner.Importance = widget.WarningImportance
 	r.clear()
 	r.content = container.NewBorder(container.NewVBox(r.banner, r.subject, r.head, r.atts, widget.NewSeparator()), nil, nil, nil,
-		container.NewVScroll(r.body))
+		r.body.plain())
 	return r
 }
 
@@ -564,7 +321,7 @@ func (r *readerPane) clear() {
 func (r *readerPane) show(m *data.Message) {
 	r.shown = m.ID
 	r.subject.SetText(orDash(m.Subject, "(no subject)"))
-	r.head.SetText(fmt.Sprintf("From: %s <%s>\nTo: %s\nDate: %s", m.FromName, m.FromAddr, m.To, m.Date.Local().Format("Mon 2 Jan 2006 15:04")))
+	r.head.SetText(fmt.Sprintf("From: %s <%s>\nTo: %s\nDate: %s", m.FromName, m.FromAddr, m.To, m.ListDate().Local().Format("Mon 2 Jan 2006 15:04")))
 	r.body.SetText("Opening…")
 	r.atts.RemoveAll()
 	var rd *mailclient.Reading

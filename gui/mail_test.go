@@ -33,7 +33,7 @@ func TestMailSyncsOpensAndRepliesAgainstDovecot(t *testing.T) {
 		act(u, u.mail.syncAll)
 		u.jobs.Wait()
 		act(u, func() {
-			for _, m := range u.mail.msgs {
+			for _, m := range u.mail.list.messages() {
 				if m.Subject == subject {
 					found = m
 				}
@@ -145,7 +145,7 @@ func TestNewMailArrivesThroughIdle(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); !arrived && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		u.jobs.Wait()
 		act(u, func() {
-			for _, m := range u.mail.msgs {
+			for _, m := range u.mail.list.messages() {
 				arrived = arrived || m.Subject == subject
 			}
 		})

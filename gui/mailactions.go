@@ -148,14 +148,7 @@ func (m *mailActions) markFolderRead() {
 	}
 	v.ui.background(func(ctx context.Context) error { return v.mail.MarkFolderRead(ctx, f.ID) }, func(err error) {
 		v.actionDone("mark the folder read", err)
-		switch {
-		case v.folder != f:
-		case err == nil || errors.Is(err, mailclient.ErrQueued):
-			for _, msg := range v.msgs { // in place: a reload racing the Inbox watcher's would list pages twice
-				msg.Flags.Seen = true
-			}
-			v.list.Refresh()
-		default: // refused, and put back in the cache
+		if v.folder == f { // applied, queued, or refused and put back in the cache: read it again
 			v.reloadList()
 		}
 		v.refreshCounts()
@@ -169,9 +162,7 @@ func (m *mailActions) offerUndo(id int64) {
 	shown := m.shown
 	m.undoBar.Show()
 	time.AfterFunc(undoFor, func() {
-		fyne.Do(func() {
-			m.v.ui.applyMu.Lock()
-			defer m.v.ui.applyMu.Unlock()
+		m.v.ui.onUI(func() {
 			if m.shown == shown {
 				m.undoBar.Hide()
 			}
@@ -206,25 +197,11 @@ func (m *mailActions) restore() {
 	})
 }
 
-// showBack puts message m, restored, back in its place in the list when its folder is shown.
+// showBack shows message m, restored, again in the list when its folder is shown.
 func (v *mailView) showBack(m *data.Message) {
-	if m == nil || v.folder == nil || m.FolderID != v.folder.ID || m.Flags.Deleted || v.query != "" {
-		return
+	if m != nil && v.folder != nil && m.FolderID == v.folder.ID {
+		v.reloadList()
 	}
-	at := len(v.msgs)
-	for i, have := range v.msgs {
-		if have.ID == m.ID {
-			return // listed already (a reload came first)
-		}
-		if have.Date.Before(m.Date) || (have.Date.Equal(m.Date) && have.UID < m.UID) {
-			at = min(at, i)
-		}
-	}
-	if at == len(v.msgs) && v.more {
-		return // beyond the pages read: it shows when the list gets there
-	}
-	v.msgs = append(v.msgs[:at], append([]*data.Message{m}, v.msgs[at:]...)...)
-	v.list.Refresh()
 }
 
 // actionDone says in the status line how an action ended: nothing when the server applied

@@ -191,7 +191,7 @@ func TestFiftyMessageActionsLogInAtMostThreeTimes(t *testing.T) {
 	act(u, func() { u.mail.tree.Select("f" + strconv.FormatInt(shown.ID, 10)) })
 	u.jobs.Wait()
 	var msgs []*data.Message
-	act(u, func() { msgs = append(msgs, u.mail.msgs...) })
+	act(u, func() { msgs = append(msgs, u.mail.list.messages()...) })
 	if len(msgs) != 50 {
 		t.Fatalf("the list shows %d messages, want 50", len(msgs))
 	}
@@ -209,18 +209,18 @@ func TestFiftyMessageActionsLogInAtMostThreeTimes(t *testing.T) {
 		u.jobs.Wait()
 	}
 	act(u, func() {
-		if !u.mail.actions.undoBar.Visible() || len(u.mail.msgs) != 0 {
-			t.Errorf("after the deletes: undo bar shown %v, %d listed; status %q", u.mail.actions.undoBar.Visible(), len(u.mail.msgs), u.mail.status.Text)
+		if !u.mail.actions.undoBar.Visible() || len(u.mail.list.messages()) != 0 {
+			t.Errorf("after the deletes: undo bar shown %v, %d listed; status %q", u.mail.actions.undoBar.Visible(), len(u.mail.list.messages()), u.mail.status.Text)
 		}
 		test.Tap(u.mail.actions.undo)
 	})
 	u.jobs.Wait()
 	last := msgs[len(msgs)-1]
 	act(u, func() {
-		if len(u.mail.msgs) != 1 || u.mail.msgs[0].ID != last.ID {
-			t.Fatalf("after Undo the list shows %d messages", len(u.mail.msgs))
+		if len(u.mail.list.messages()) != 1 || u.mail.list.messages()[0].ID != last.ID {
+			t.Fatalf("after Undo the list shows %d messages", len(u.mail.list.messages()))
 		}
-		u.mail.open(u.mail.msgs[0])
+		u.mail.open(u.mail.list.messages()[0])
 	})
 	u.jobs.Wait()
 	act(u, func() {

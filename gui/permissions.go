@@ -45,7 +45,7 @@ type permissionsView struct {
 	list     *fyne.Container
 	name     *escEntry
 	nameErr  *widget.Label
-	key      *widget.Entry
+	key      *escEntry
 	keyErr   *widget.Label
 	keyPrint *widget.Label
 	users    *widget.Label // who has opened this database
@@ -72,7 +72,8 @@ func newPermissionsView(u *UI) *permissionsView {
 	v.name.SetPlaceHolder("Their name, as colleagues know them")
 	v.name.OnChanged = func(string) { v.nameErr.Hide() }
 	v.nameErr = newErrorLabel()
-	v.key = widget.NewMultiLineEntry()
+	v.key = newEscEntry(nil, nil)
+	v.key.MultiLine, v.key.Wrapping = true, fyne.TextWrap(fyne.TextTruncateClip)
 	v.key.SetMinRowsVisible(2)
 	v.key.SetPlaceHolder("Their public key: the line that starts with RW")
 	v.key.OnChanged = v.keyChanged

@@ -18,7 +18,7 @@ type providersView struct {
 	ui        *UI
 	rows      *providerRows
 	table     *gridTable
-	filter    *widget.Entry
+	filter    *escEntry
 	add       *widget.Button
 	open      *widget.Button
 	copy      *widget.Button
@@ -37,7 +37,7 @@ type providersView struct {
 func newProvidersView(u *UI) *providersView {
 	v := &providersView{ui: u, rows: newProviderRows(nil)}
 	v.logos = newLogoCache(u, func() { v.table.Refresh() })
-	v.filter = widget.NewEntry()
+	v.filter = newEscEntry(nil, nil)
 	v.filter.SetPlaceHolder("Filter by name, host or domain")
 	v.filter.OnChanged = func(q string) {
 		v.rows.filter(q)

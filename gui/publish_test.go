@@ -206,8 +206,7 @@ func TestGrantAndRevokeOnThePermissionsScreen(t *testing.T) {
 		t.Fatalf("compare dialog %q", msg)
 	}
 	act(u, func() { confirmTop(t, u) })
-	u.jobs.Wait()
-	u.jobs.Wait()
+	eventually(t, u, "the screen shows both publishers", func() bool { return len(u.perms.shown) == 2 }) // it follows the store
 	pubs, _ := s.Publishers(context.Background())
 	if len(pubs) != 2 || len(u.perms.shown) != 2 || u.perms.key.Text != "" {
 		t.Fatalf("publishers %+v, shown %d", pubs, len(u.perms.shown))
@@ -220,8 +219,7 @@ func TestGrantAndRevokeOnThePermissionsScreen(t *testing.T) {
 		t.Fatalf("revoke dialog %q", msg)
 	}
 	act(u, func() { confirmTop(t, u) })
-	u.jobs.Wait()
-	u.jobs.Wait()
+	eventually(t, u, "the screen shows one publisher", func() bool { return len(u.perms.shown) == 1 })
 	if pubs, _ := s.Publishers(context.Background()); len(pubs) != 1 || len(u.perms.shown) != 1 {
 		t.Fatalf("after revoking: %+v", pubs)
 	}

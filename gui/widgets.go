@@ -141,8 +141,9 @@ func ctrl(key fyne.KeyName) desktop.CustomShortcut {
 	return desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
 }
 
-// escEntry is an entry of a window with its own keys: Escape (which Fyne gives only to the
-// focused widget) closes the window, and the window's shortcuts work while it has the focus.
+// escEntry is the entry of every window: Escape (which Fyne gives only to the focused
+// widget) closes the window, and the window's shortcuts and function keys (F5) work while it
+// has the focus: those the entry does not use itself go on to the window's canvas.
 type escEntry struct {
 	widget.Entry
 	onEscape func()
@@ -155,21 +156,59 @@ func newEscEntry(onEscape func(), keys shortcuts) *escEntry {
 	return e
 }
 
-// TypedKey runs onEscape for Escape and edits as an entry does otherwise.
+// TypedKey runs onEscape for Escape, hands function keys to the window and edits as an
+// entry does otherwise.
 func (e *escEntry) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyEscape && e.onEscape != nil {
 		e.onEscape()
 		return
 	}
+	if functionKey(k.Name) {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil && c.OnTypedKey() != nil {
+			c.OnTypedKey()(k)
+		}
+		return
+	}
 	e.Entry.TypedKey(k)
 }
 
-// TypedShortcut runs the window's shortcut, or edits as an entry does (copy, paste, …).
+// TypedShortcut runs the entry's own shortcuts (copy, paste, a word left, …) and hands the
+// others to the window, where the window's shortcuts (Ctrl+N, Ctrl+F, …) are.
 func (e *escEntry) TypedShortcut(s fyne.Shortcut) {
 	if e.keys.run(s) {
 		return
 	}
+	if !entryShortcut(s) {
+		if c, ok := fyne.CurrentApp().Driver().CanvasForObject(e).(fyne.Shortcutable); ok {
+			c.TypedShortcut(s)
+		}
+		return
+	}
 	e.Entry.TypedShortcut(s)
+}
+
+// entryShortcut tells whether an entry uses shortcut s: the clipboard, undo and select all,
+// and moving or deleting by words or lines (an arrow, Home, End, Backspace or Delete with a
+// modifier).
+func entryShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok {
+		return true
+	}
+	switch cs.KeyName {
+	case fyne.KeyLeft, fyne.KeyRight, fyne.KeyUp, fyne.KeyDown, fyne.KeyHome, fyne.KeyEnd, fyne.KeyBackspace, fyne.KeyDelete:
+		return true
+	}
+	return false
+}
+
+func functionKey(k fyne.KeyName) bool {
+	switch k {
+	case fyne.KeyF1, fyne.KeyF2, fyne.KeyF3, fyne.KeyF4, fyne.KeyF5, fyne.KeyF6, fyne.KeyF7, fyne.KeyF8,
+		fyne.KeyF9, fyne.KeyF10, fyne.KeyF11, fyne.KeyF12:
+		return true
+	}
+	return false
 }
 
 // keyList is a widget.List whose keys without modifiers (F5, Delete) run the window's
@@ -194,6 +233,12 @@ func (l *keyList) TypedKey(e *fyne.KeyEvent) {
 	}
 	l.List.TypedKey(e)
 }
+
+// FocusGained draws no focus mark: the arrow keys move the selection, which is the mark.
+func (l *keyList) FocusGained() {}
+
+// FocusLost has no focus mark to take away.
+func (l *keyList) FocusLost() {}
 
 // keyTree is a widget.Tree with the window's keys, as keyList.
 type keyTree struct {

@@ -14,12 +14,14 @@ func main() {
 	db := flag.String("db", "", "database file to create")
 	n := flag.Int("providers", 10000, "number of providers")
 	per := flag.Int("domains", 3, "domains per provider")
+	msgs := flag.Int("messages", 0, "number of messages in a seeded mailbox's Inbox")
+	user := flag.String("user", "bench", "the user who owns the seeded mailbox")
 	flag.Parse()
 	if *db == "" {
-		fmt.Fprintln(os.Stderr, "usage: seed --db PATH [--providers N] [--domains N]")
+		fmt.Fprintln(os.Stderr, "usage: seed --db PATH [--providers N] [--domains N] [--messages N --user NAME]")
 		os.Exit(2)
 	}
-	s, err := data.Open(*db, "bench")
+	s, err := data.Open(*db, *user)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -34,6 +36,12 @@ func main() {
 			p.Domains = append(p.Domains, fmt.Sprintf("d%d.provider%05d.example", d, i))
 		}
 		if err := s.Save(context.Background(), p); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	if *msgs > 0 {
+		if err := seedMessages(context.Background(), s, *msgs); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

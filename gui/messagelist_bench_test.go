@@ -1,0 +1,124 @@
+package gui
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	_ "github.com/mattn/go-sqlite3"
+
+	"mailroom/data"
+)
+
+// The refresh benchmark's database: an Inbox of 100,000 messages, seeded once per process.
+var refreshDB struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func refreshStore(b *testing.B) *data.Store {
+	refreshDB.once.Do(func() {
+		dir, err := os.MkdirTemp("", "mailroom-listbench-")
+		if err != nil {
+			refreshDB.err = err
+			return
+		}
+		refreshDB.path = filepath.Join(dir, "m.db")
+		s, err := data.Open(refreshDB.path, "ann")
+		if err != nil {
+			refreshDB.err = err
+			return
+		}
+		defer s.Close()
+		fillInbox(b, s, listMessages(100_000))
+	})
+	if refreshDB.err != nil {
+		b.Fatal(refreshDB.err)
+	}
+	s, err := data.Open(refreshDB.path, "ann")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// BenchmarkListRefresh is the message list's refresh after a store change (a message in view
+// marked read or unread, then reloadList, until the rows are applied), on 100,000 cached
+// messages, at the top of the folder and in its middle. Beside it, measured alternately in the
+// same loop, the baseline: the bare SQL read of one page of 100 rows at the same place, on its
+// own connection. It reports both in ms and their ratio; the goal is a refresh ≤ 5 ms.
+func BenchmarkListRefresh(b *testing.B) {
+	for _, at := range []struct {
+		name string
+		row  int
+	}{{"top", 0}, {"middle", 50_000}} {
+		b.Run(at.name, func(b *testing.B) { benchRefresh(b, at.row) })
+	}
+}
+
+func benchRefresh(b *testing.B, row int) {
+	s := refreshStore(b)
+	db, err := sql.Open("sqlite3", "file:"+refreshDB.path+"?_query_only=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	u := New(test.NewTempApp(b), s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u.typingPause, u.syncEvery, u.watchIdle, u.cacheDir = 0, 0, false, b.TempDir()
+	act(u, u.ShowMain)
+	b.Cleanup(u.stopWorkers)
+	u.jobs.Wait()
+	l := u.mail.list
+	act(u, func() { l.list.ScrollToOffset(float32(row) * l.rowStride()) })
+	u.jobs.Wait()
+	m := l.messageAt(row)
+	if m == nil || l.list.Length() != 100_000 {
+		b.Fatalf("row %d not read; %d rows", row, l.list.Length())
+	}
+	ctx := context.Background()
+	var refresh, bare time.Duration
+	n := 0
+	for b.Loop() {
+		if err := s.SetFlags(ctx, m.ID, data.Flags{Seen: n%2 == 0}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		act(u, u.mail.reloadList)
+		u.jobs.Wait()
+		refresh += time.Since(start)
+
+		start = time.Now()
+		rows, err := db.QueryContext(ctx, `SELECT id, folder_id, uid, date, sent_date, size, seen, flagged, answered, deleted,
+			draft, keywords, subject, from_name, from_addr, to_addrs, message_id, has_attachment FROM messages
+			WHERE folder_id = ? AND deleted = 0 ORDER BY list_date DESC, uid DESC LIMIT 100 OFFSET ?`, m.FolderID, row/pageSize*pageSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		for rows.Next() {
+			got++
+		}
+		rows.Close()
+		bare += time.Since(start)
+		if got != 100 {
+			b.Fatalf("baseline read %d rows", got)
+		}
+		n++
+	}
+	if l.selectedRow() != -1 || l.messageAt(row) == nil || l.messageAt(row).ID != m.ID {
+		b.Fatalf("after the refreshes row %d is %+v", row, l.messageAt(row))
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(n) / float64(time.Millisecond) }
+	b.ReportMetric(ms(refresh), "refresh-ms")
+	b.ReportMetric(ms(bare), "baseline-ms")
+	b.ReportMetric(float64(refresh)/float64(bare), "ratio")
+}
