@@ -88,7 +88,7 @@ func newMailView(u *UI) *mailView {
 	lists := container.NewHSplit(v.tree, container.NewHSplit(container.NewBorder(v.search, nil, nil, nil, v.list), v.reader.content))
 	lists.Offset = 0.2
 	lists.Trailing.(*container.Split).Offset = 0.42
-	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
+	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), newReasonLabel(v.status, v.ui.win, "Mail")),
 		nil, nil, lists)
 	v.welcome = v.welcomePage()
 	v.content = container.NewStack(mail, v.welcome)

@@ -58,6 +58,7 @@ func TestNewMailboxRefusesBadAddressesAndAsksForUnknownProvider(t *testing.T) {
 		t.Errorf("unknown domain: hint %q shown=%v", w.providerHint.Text, w.providerHint.Visible())
 	}
 	act(u, func() { w.address.SetText("ann@example.test") })
+	u.jobs.Wait()
 	if w.providerName.Text != "Example Test" || w.login.Text != "ann@example.test" || !w.login.Disabled() {
 		t.Errorf("provider %q login %q disabled=%v", w.providerName.Text, w.login.Text, w.login.Disabled())
 	}
@@ -84,6 +85,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 
 	bob := u.openMailbox(nil)
 	act(u, func() { bob.address.SetText("bob@example.test") }) // at once, not typed: each prefix would start a search
+	u.jobs.Wait() // the provider lookup
 	test.Type(bob.password, "wrong-password")
 	bob.proposed = nil
 	test.Tap(bob.save)
@@ -103,6 +105,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	var saved *data.Mailbox
 	w.onSaved = func(m *data.Mailbox) { saved = m }
 	act(u, func() { w.address.SetText("ann@example.test") }) // at once, not typed: each prefix would start a search
+	u.jobs.Wait() // the provider lookup
 	test.Type(w.password, srv.Users["ann@example.test"])
 	test.Type(w.sender, "Ann Example")
 	test.Tap(w.save)
@@ -136,6 +139,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 
 	// Edit: a new sender name, the saved password kept; Save tests again with it.
 	e := u.openMailbox(list[0])
+	u.jobs.Wait()
 	if !e.address.Disabled() || e.password.Text != "" {
 		t.Errorf("edit window: address editable %v, password shown %q", !e.address.Disabled(), e.password.Text)
 	}

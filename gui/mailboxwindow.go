@@ -41,6 +41,10 @@ type mailboxWindow struct {
 	found                                      *mailclient.Discovery
 	useFound, addFound                         *widget.Button
 	stopDiscovery                              func()
+	resolving                                  int // counts lookups, so only the latest one's answer is shown
+	servers                                    *serverForm    // typed by hand when nothing was found
+	typed                                      *data.Provider // what the server fields held at the last collect
+	signInOnLoad                               bool           // "Sign in again" was asked before the provider was read
 
 	steps      *stepPanel
 	result     *widget.Label
@@ -49,6 +53,7 @@ type mailboxWindow struct {
 	saveAnyway *widget.Button
 	testBtn    *widget.Button
 	save       *widget.Button
+	closeBtn   *widget.Button // "Cancel", "Close" once saved
 	errs       fieldErrors
 
 	proposed   []string // fingerprints the person compared and chose to trust
@@ -93,6 +98,7 @@ func (w *mailboxWindow) build() {
 	w.password.OnChanged = func(string) { w.changed(fieldPassword) }
 	w.passwordLabel = widget.NewLabel("Password")
 	w.buildSignIn()
+	w.buildServers()
 	w.sender = newEscEntry(w.close, w.keys)
 	w.sender.SetPlaceHolder("Ann Example")
 	w.sender.OnChanged = func(string) { w.changed(data.FieldSenderName) }
@@ -141,7 +147,7 @@ func (w *mailboxWindow) build() {
 		w.passwordLabel, w.field(container.NewVBox(w.password, w.signIn.content), fieldPassword),
 		widget.NewLabel("Provider"), w.field(container.NewVBox(
 			container.NewBorder(nil, nil, w.providerLogo, change, w.providerName), w.providerHint,
-			container.NewHBox(w.useFound, w.addFound), w.providerPick), data.FieldProvider),
+			container.NewHBox(w.useFound, w.addFound), w.providerPick, w.servers.content), data.FieldProvider),
 		widget.NewLabel("Login"), w.field(w.login, data.FieldLogin),
 		widget.NewLabel("Sender name"), w.field(w.sender, data.FieldSenderName),
 		widget.NewLabel("Signature"), w.field(w.signature, data.FieldSignature),
@@ -149,7 +155,8 @@ func (w *mailboxWindow) build() {
 	)
 	test := container.NewVBox(widget.NewSeparator(), w.steps.content, w.result, w.certInfo,
 		container.NewHBox(w.trust, w.saveAnyway))
-	buttons := container.NewHBox(w.testBtn, layoutSpacer(), widget.NewButton("Cancel", w.close), w.save)
+	w.closeBtn = widget.NewButton("Cancel", w.close)
+	buttons := container.NewHBox(w.testBtn, layoutSpacer(), w.closeBtn, w.save)
 	w.win.SetContent(container.NewBorder(nil, buttons, nil, nil,
 		container.NewVScroll(container.NewPadded(container.NewVBox(form, test)))))
 	w.keys.install(w.win.Canvas())
@@ -167,41 +174,72 @@ func (w *mailboxWindow) changed(field string) {
 	w.setError(field, "")
 }
 
+// loadProviders reads the provider list for "Change…" off the UI goroutine: with thousands of
+// providers the window would otherwise open late.
 func (w *mailboxWindow) loadProviders() {
-	list, err := w.ui.store.List(context.Background())
-	if err != nil {
-		w.ui.log.Error("list providers", "err", err)
-	}
-	w.providers = list
-	names := make([]string, len(list))
-	for i, p := range list {
-		names[i] = p.Name
-	}
-	w.providerPick.Options = names
-	w.providerPick.Refresh()
+	var list []*data.Provider
+	w.ui.background(func(ctx context.Context) error {
+		var err error
+		list, err = w.ui.store.List(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Error("list providers", "err", err)
+		}
+		w.providers = list
+		names := make([]string, len(list))
+		for i, p := range list {
+			names[i] = p.Name
+		}
+		w.providerPick.Options = names
+		w.providerPick.Refresh()
+	})
 }
 
-// resolve finds the provider of the typed address through the domains lookup.
+// resolve finds the provider of the typed address through the domains lookup. The lookup runs
+// off the UI goroutine, so a keystroke never waits for the database; an answer for an address
+// typed over meanwhile is dropped.
 func (w *mailboxWindow) resolve() {
 	if w.orig != nil {
 		return
 	}
-	_, domain, err := data.SplitAddress(w.address.Text)
+	address := w.address.Text
+	w.resolving++
+	seq := w.resolving
+	_, domain, err := data.SplitAddress(address)
 	if err != nil {
 		showLookalike(w.domainWarning, "")
 		return // said on Test or Save, not while typing
 	}
 	showLookalike(w.domainWarning, domain)
 	w.cancelDiscovery()
-	res, err := w.ui.store.ResolveProvider(context.Background(), w.address.Text)
+	var res *data.Resolution
+	w.ui.background(func(ctx context.Context) error {
+		var err error
+		res, err = w.ui.store.ResolveProvider(ctx, address)
+		return err
+	}, func(err error) {
+		if seq != w.resolving {
+			return // typed over meanwhile
+		}
+		w.resolved(address, domain, res, err)
+	})
+}
+
+// resolved shows the provider the lookup found for address, or starts looking for its settings.
+func (w *mailboxWindow) resolved(address, domain string, res *data.Resolution, err error) {
 	if err != nil {
+		if !errors.Is(err, data.ErrNotFound) {
+			w.ui.log.Error("resolve provider", "err", err)
+		}
 		w.setProvider(nil)
 		w.providerName.SetText("Unknown provider")
 		w.providerPick.Hide()
 		w.showHint(fmt.Sprintf("No provider in the list serves %s. Looking for its settings…", data.DisplayDomain(domain)))
-		w.discoverSoon(w.address.Text)
+		w.discoverSoon(address)
 		return
 	}
+	w.hideServers()
 	w.providerHint.Hide()
 	w.providerPick.Hide()
 	w.setProvider(res.Provider)
@@ -261,8 +299,11 @@ func (w *mailboxWindow) discover(ctx context.Context, address string) {
 		}
 		if err != nil {
 			w.ui.log.Info("discovery", "err", err)
-			w.showHint(mailclient.DiscoveryMessage(err) + " Or choose the provider below.")
+			w.showHint(mailclient.DiscoveryMessage(err) + " Or choose a provider of the list below.")
 			w.providerPick.Show()
+			if _, domain, err := data.SplitAddress(address); err == nil {
+				w.showServers(domain)
+			}
 			return
 		}
 		w.found = found
@@ -338,14 +379,31 @@ func (w *mailboxWindow) addDiscovered() {
 func (w *mailboxWindow) providerPicked(name string) {
 	for _, p := range w.providers {
 		if p.Name == name {
-			full, err := w.ui.store.Get(context.Background(), p.ID)
-			if err == nil {
+			var full *data.Provider
+			w.ui.background(func(ctx context.Context) error {
+				var err error
+				full, err = w.ui.store.Get(ctx, p.ID)
+				return err
+			}, func(err error) {
+				if err != nil {
+					w.ui.log.Error("get provider", "err", err)
+					return
+				}
 				w.setProvider(full)
 				w.changed(data.FieldProvider)
-			}
+			})
 			return
 		}
 	}
+}
+
+// current returns the settings the mailbox is tested and saved with: the chosen provider, or
+// the servers typed by hand; nil for none yet.
+func (w *mailboxWindow) current() *data.Provider {
+	if w.provider != nil {
+		return w.provider
+	}
+	return w.typed
 }
 
 // setProvider shows p and fills the login by its rule; only "enter manually" lets it be typed.
@@ -358,6 +416,7 @@ func (w *mailboxWindow) setProvider(p *data.Provider) {
 		setEnabled(w.login, true)
 		return
 	}
+	w.hideServers()
 	w.providerName.SetText(p.Name)
 	if len(p.Logo) > 0 {
 		w.providerLogo.Resource = fyne.NewStaticResource("logo.png", p.Logo)
@@ -378,9 +437,24 @@ func (w *mailboxWindow) setProvider(p *data.Provider) {
 func (w *mailboxWindow) fill(m *data.Mailbox) {
 	w.address.SetText(m.Address)
 	setEnabled(w.address, false)
-	if p, err := w.ui.store.Get(context.Background(), m.ProviderID); err == nil {
+	var p *data.Provider
+	w.ui.background(func(ctx context.Context) error {
+		var err error
+		p, err = w.ui.store.Get(ctx, m.ProviderID)
+		return err
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Error("get provider", "err", err)
+			return
+		}
+		dirty := w.dirty
 		w.setProvider(p)
-	}
+		w.login.SetText(m.Login) // the saved one, not the rule's
+		w.dirty = dirty
+		if w.signInOnLoad {
+			w.startSignIn()
+		}
+	})
 	w.login.SetText(m.Login)
 	w.password.SetPlaceHolder("Leave empty to keep the saved password")
 	w.sender.SetText(m.SenderName)
@@ -400,10 +474,16 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 	}
 	errs := map[string]string{}
 	m.Address, m.Login, m.SenderName, m.Signature = w.address.Text, w.login.Text, w.sender.Text, w.signature.Text
-	if w.provider == nil {
+	w.typed = nil
+	if w.typingServers() {
+		_, domain, _ := data.SplitAddress(m.Address)
+		w.typed = w.typedProvider(domain, errs)
+	}
+	prov := w.current()
+	if prov == nil {
 		errs[data.FieldProvider] = "Choose the provider of this mailbox"
 	} else {
-		m.ProviderID = w.provider.ID
+		m.ProviderID = prov.ID
 	}
 	m.LoadFrom = time.Time{}
 	if t := strings.TrimSpace(w.loadFrom.Text); t != "" {
@@ -427,8 +507,8 @@ func (w *mailboxWindow) collect() (*data.Mailbox, map[string]string) {
 			}
 		}
 	}
-	if w.provider != nil && w.provider.ID == 0 {
-		delete(errs, data.FieldProvider) // found settings, saved with the mailbox
+	if prov != nil && prov.ID == 0 {
+		delete(errs, data.FieldProvider) // found or typed settings, saved with the mailbox
 	}
 	w.errs.showAll(errs)
 	return m, errs
@@ -475,7 +555,7 @@ func (w *mailboxWindow) runTest(then func(m *data.Mailbox, password string, pins
 	w.showResult(true, "Testing…")
 	w.testBtn.Disable()
 	w.save.Disable()
-	settings := mailclient.SettingsFor(w.provider, m.Login, &mailclient.Trust{Pins: w.ui.store, Proposed: w.proposed})
+	settings := mailclient.SettingsFor(w.current(), m.Login, &mailclient.Trust{Pins: w.ui.store, Proposed: w.proposed})
 	var pins mailclient.PinRecorder
 	var password string
 	w.ui.background(func(context.Context) error {
@@ -628,7 +708,7 @@ func (w *mailboxWindow) saveWithoutTest() {
 // store saves m (and its password, when one was typed) and closes the window. When the
 // keyring is not available it offers to keep the password for this session only.
 func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
-	found := w.provider
+	found := w.current()
 	secret, typed := w.signInSecret(password), w.signInSecret(w.password.Text)
 	token := w.signIn.token
 	w.ui.background(func(ctx context.Context) error {
@@ -657,14 +737,48 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		for _, f := range after {
 			f(m)
 		}
-		w.dirty = false
 		w.ui.mailboxes.load()
 		w.ui.mail.load() // the new mailbox's folders, and its first sync
+		w.saved(m, len(after) > 0)
 		if w.onSaved != nil {
 			w.onSaved(m)
 		}
-		w.win.Close()
 	})
+}
+
+// saved says that m was saved, keeping the test's steps and result in view, and goes on as the
+// window of the saved mailbox: a later Save updates it.
+func (w *mailboxWindow) saved(m *data.Mailbox, failing bool) {
+	isNew := w.orig == nil
+	c := *m
+	w.orig = &c
+	w.win.SetTitle("Mailbox — " + m.Address)
+	setEnabled(w.address, false)
+	w.password.SetText("")
+	w.password.SetPlaceHolder("Leave empty to keep the saved password")
+	if own := w.current(); own != nil && own.ID == 0 { // its own settings have an ID now
+		p := *own
+		p.ID = m.ProviderID
+		login := w.login.Text
+		w.typed = nil
+		w.setProvider(&p)
+		w.login.SetText(login)
+	}
+	w.dirty = false
+	w.closeBtn.SetText("Close")
+	verb := "Saved"
+	if !isNew {
+		verb = "Changes saved"
+	}
+	switch {
+	case failing:
+		w.showResult(false, verb+", though the test failed: "+mailclient.Explain(w.lastErr)+
+			" The Mailboxes list shows it as not working until a test passes.")
+	case isNew:
+		w.showResult(true, verb+": both servers work. Mailroom is downloading the mail of "+m.Address+" now; see Mail.")
+	default:
+		w.showResult(true, verb+": both servers work.")
+	}
 }
 
 func (w *mailboxWindow) saveFailed(err error) {

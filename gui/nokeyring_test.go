@@ -39,6 +39,7 @@ func TestNoKeyringOffersSessionOnlyPassword(t *testing.T) {
 		w.address.SetText("ann@example.test")
 		w.password.SetText(password)
 	})
+	u.jobs.Wait() // the provider lookup
 	act(u, func() { w.submit() })
 	u.jobs.Wait()
 	if msg := dialogText(t, w.win); !strings.Contains(msg, "keyring is not available") || !strings.Contains(msg, "never written to disk") {
