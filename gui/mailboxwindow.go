@@ -41,7 +41,7 @@ type mailboxWindow struct {
 	found                                      *mailclient.Discovery
 	useFound, addFound                         *widget.Button
 	stopDiscovery                              func()
-	resolving                                  int // counts lookups, so only the latest one's answer is shown
+	resolving                                  int            // counts lookups, so only the latest one's answer is shown
 	servers                                    *serverForm    // typed by hand when nothing was found
 	typed                                      *data.Provider // what the server fields held at the last collect
 	signInOnLoad                               bool           // "Sign in again" was asked before the provider was read
