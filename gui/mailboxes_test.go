@@ -85,7 +85,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 
 	bob := u.openMailbox(nil)
 	act(u, func() { bob.address.SetText("bob@example.test") }) // at once, not typed: each prefix would start a search
-	u.jobs.Wait()                                              // the provider lookup
+	u.jobs.Wait()
 	test.Type(bob.password, "wrong-password")
 	bob.proposed = nil
 	test.Tap(bob.save)
@@ -105,7 +105,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	var saved *data.Mailbox
 	w.onSaved = func(m *data.Mailbox) { saved = m }
 	act(u, func() { w.address.SetText("ann@example.test") }) // at once, not typed: each prefix would start a search
-	u.jobs.Wait()                                            // the provider lookup
+	u.jobs.Wait()
 	test.Type(w.password, srv.Users["ann@example.test"])
 	test.Type(w.sender, "Ann Example")
 	test.Tap(w.save)
