@@ -54,8 +54,10 @@ func (w *mailboxWindow) buildServers() {
 	intro := widget.NewLabel("Enter the servers your provider gave you; they are kept with this mailbox only.")
 	intro.Wrapping = fyne.TextWrapWord
 	server := func(host, port *escEntry, sec *widget.Select, hostField, portField string) fyne.CanvasObject {
-		return container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(220, host.MinSize().Height),
-			w.field(port, portField), sec), w.field(host, hostField))
+		port.SetPlaceHolder("Port")
+		row := container.NewBorder(nil, nil, nil, container.NewHBox(
+			container.NewGridWrap(fyne.NewSize(80, host.MinSize().Height), port), sec), host)
+		return container.NewVBox(row, w.errs.label(hostField), w.errs.label(portField))
 	}
 	f.content = container.NewVBox(intro, container.New(newFormLayout(),
 		widget.NewLabel("Incoming mail (IMAP)"), server(f.imapHost, f.imapPort, f.imapSec, data.FieldIMAPHost, data.FieldIMAPPort),

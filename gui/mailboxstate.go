@@ -1,6 +1,8 @@
 package gui
 
 import (
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -75,8 +77,24 @@ func (r *reasonLabel) MouseIn(*desktop.MouseEvent) {
 // MouseMoved does nothing; the card follows the mouse out.
 func (r *reasonLabel) MouseMoved(*desktop.MouseEvent) {}
 
-// MouseOut does nothing: the card, over the line, closes itself when the mouse leaves it.
-func (r *reasonLabel) MouseOut() {}
+// MouseOut closes the card unless the mouse went onto it (it lies over the line, so the
+// next move usually does; the card then closes itself when the mouse leaves it).
+func (r *reasonLabel) MouseOut() {
+	c := r.card
+	if c == nil {
+		return
+	}
+	time.AfterFunc(hoverGrace, func() {
+		fyne.Do(func() {
+			if !c.entered {
+				c.close()
+			}
+		})
+	})
+}
+
+// hoverGrace is how long the card waits for the mouse that left its line.
+const hoverGrace = 150 * time.Millisecond
 
 func (r *reasonLabel) hideCard() {
 	if r.card != nil {
@@ -99,6 +117,7 @@ type hoverCard struct {
 	canvas   fyne.Canvas
 	onClosed func()
 	onTap    func(*fyne.PointEvent)
+	entered  bool // the mouse has been on the card
 }
 
 func newHoverCard(text string, imp widget.Importance, onClosed func(), onTap func(*fyne.PointEvent)) *hoverCard {
@@ -147,8 +166,8 @@ func (h *hoverCard) Tapped(e *fyne.PointEvent) {
 	h.onTap(e)
 }
 
-// MouseIn does nothing: the card was just laid under the mouse.
-func (h *hoverCard) MouseIn(*desktop.MouseEvent) {}
+// MouseIn notes that the mouse is on the card, which now stays until the mouse leaves it.
+func (h *hoverCard) MouseIn(*desktop.MouseEvent) { h.entered = true }
 
 // MouseMoved does nothing.
 func (h *hoverCard) MouseMoved(*desktop.MouseEvent) {}
@@ -160,13 +179,13 @@ func (h *hoverCard) MouseOut() { h.close() }
 func newSizedInfo(title string, content fyne.CanvasObject, win fyne.Window, buttons ...fyne.CanvasObject) dialog.Dialog {
 	if len(buttons) == 0 {
 		d := dialog.NewCustom(title, "Close", content, win)
-		d.Resize(fyne.NewSize(560, content.MinSize().Height+160))
+		d.Resize(fyne.NewSize(560, content.MinSize().Height+110))
 		return d
 	}
 	d := dialog.NewCustomWithoutButtons(title, content, win)
 	closeBtn := widget.NewButton("Close", d.Hide)
 	d.SetButtons(append([]fyne.CanvasObject{closeBtn}, buttons...))
-	d.Resize(fyne.NewSize(560, content.MinSize().Height+160))
+	d.Resize(fyne.NewSize(560, content.MinSize().Height+110))
 	return d
 }
 

@@ -59,6 +59,7 @@ type mailboxWindow struct {
 	proposed   []string // fingerprints the person compared and chose to trust
 	untrusted  []*mailclient.UntrustedCertError
 	lastErr    error
+	lastPins   []*data.CertPin // the certificates the last test accepted by the person's decision
 	cancelTest context.CancelFunc
 	lastThen   func(m *data.Mailbox, password string, pins []*data.CertPin) // what the last test was for
 	dirty      bool
@@ -153,11 +154,11 @@ func (w *mailboxWindow) build() {
 		widget.NewLabel("Signature"), w.field(w.signature, data.FieldSignature),
 		widget.NewLabel("Load emails from"), w.field(w.loadFrom, fieldLoadFrom),
 	)
-	test := container.NewVBox(widget.NewSeparator(), w.steps.content, w.result, w.certInfo,
-		container.NewHBox(w.trust, w.saveAnyway))
+	test := container.NewVBox(widget.NewSeparator(), w.steps.content, w.certInfo)
 	w.closeBtn = widget.NewButton("Cancel", w.close)
-	buttons := container.NewHBox(w.testBtn, layoutSpacer(), w.closeBtn, w.save)
-	w.win.SetContent(container.NewBorder(nil, buttons, nil, nil,
+	buttons := container.NewHBox(w.testBtn, layoutSpacer(), w.trust, w.saveAnyway, w.closeBtn, w.save)
+	// The result stays in view below the form, however long the steps are.
+	w.win.SetContent(container.NewBorder(nil, container.NewVBox(w.result, buttons), nil, nil,
 		container.NewVScroll(container.NewPadded(container.NewVBox(form, test)))))
 	w.keys.install(w.win.Canvas())
 }
@@ -576,6 +577,7 @@ func (w *mailboxWindow) runTest(then func(m *data.Mailbox, password string, pins
 		w.testBtn.Enable()
 		w.save.Enable()
 		w.lastErr = err
+		w.lastPins = pins.Pins(settings) // certificates trusted in this test, kept by "Save anyway" too
 		if err != nil {
 			w.testFailed(err)
 			return
@@ -700,7 +702,7 @@ func (w *mailboxWindow) saveWithoutTest() {
 	}
 	failure := mailclient.Explain(w.lastErr)
 	password := w.password.Text
-	w.store(m, password, nil, w.ui.secrets, func(saved *data.Mailbox) {
+	w.store(m, password, w.lastPins, w.ui.secrets, func(saved *data.Mailbox) {
 		w.ui.store.SetMailboxState(context.Background(), saved.ID, data.MailboxError, failure)
 	})
 }
@@ -763,7 +765,13 @@ func (w *mailboxWindow) saved(m *data.Mailbox, failing bool) {
 		w.typed = nil
 		w.setProvider(&p)
 		w.login.SetText(login)
+		w.showHint("These settings are kept with this mailbox only.")
 	}
+	w.providerPick.Hide()
+	w.useFound.Hide()
+	w.addFound.Hide()
+	w.saveAnyway.Hide()
+	w.hideCertChoice()
 	w.dirty = false
 	w.closeBtn.SetText("Close")
 	verb := "Saved"
