@@ -58,6 +58,7 @@ type mailboxWindow struct {
 
 	proposed   []string // fingerprints the person compared and chose to trust
 	untrusted  []*mailclient.UntrustedCertError
+	renewed    []*mailclient.PinMismatchError // servers whose certificate changed since it was pinned
 	lastErr    error
 	lastPins   []*data.CertPin // the certificates the last test accepted by the person's decision
 	cancelTest context.CancelFunc
@@ -603,8 +604,11 @@ func (w *mailboxWindow) testFailed(err error) {
 	w.ui.log.Warn("mailbox test", "err", err)
 	w.showResult(false, mailclient.Explain(err))
 	w.untrusted = untrustedCerts(err)
+	w.renewed = renewedCerts(err)
 	var pm *mailclient.PinMismatchError
 	switch {
+	case len(w.renewed) > 0:
+		w.showRenewedChoice()
 	case len(w.untrusted) > 0 && len(w.untrusted) == len(sideErrors(err)):
 		w.showResult(false, "The server's certificate is not trusted: it is not signed by an authority your system trusts. "+
 			"Compare its fingerprint below with the one your provider or administrator gave you before you trust it.")
@@ -675,6 +679,7 @@ func (w *mailboxWindow) showCertChoice() {
 func (w *mailboxWindow) hideCertChoice() {
 	w.certInfo.Hide()
 	w.trust.Hide()
+	w.trust.SetText("Trust this certificate")
 }
 
 // trustCertificate records the person's decision and tests again, going on with what the test
@@ -682,6 +687,9 @@ func (w *mailboxWindow) hideCertChoice() {
 func (w *mailboxWindow) trustCertificate() {
 	for _, u := range w.untrusted {
 		w.proposed = append(w.proposed, u.Cert.SHA256)
+	}
+	for _, pm := range w.renewed {
+		w.proposed = append(w.proposed, pm.Cert.SHA256)
 	}
 	w.runTest(w.lastThen)
 }
