@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -33,7 +34,8 @@ type composeWindow struct {
 
 	from                 *widget.Select
 	to, cc, bcc, subject *escEntry
-	body                 *escEntry
+	body                 *bodyEntry
+	emptyBodyOK          bool // the person chose to send without text
 	attachments          []string
 	attachList           *fyne.Container
 	errs                 fieldErrors
@@ -111,8 +113,7 @@ func (w *composeWindow) build() {
 		w.changed(mailclient.FieldSubject)
 		w.win.SetTitle(composeTitle(s))
 	}
-	w.body = newEscEntry(w.close, w.keys)
-	w.body.MultiLine = true
+	w.body = newBodyEntry(w.close, w.keys)
 	w.body.Wrapping = fyne.TextWrapWord
 	w.body.SetText(c.Body)
 	w.body.OnChanged = func(string) { w.changed("body") }
@@ -129,10 +130,14 @@ func (w *composeWindow) build() {
 		widget.NewLabel("To"), w.field(w.to, mailclient.FieldTo),
 		widget.NewLabel("Cc"), w.field(w.cc, mailclient.FieldCc),
 		widget.NewLabel("Bcc"), w.field(w.bcc, mailclient.FieldBcc),
-		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject),
+		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject))
+	attachments := container.New(newFormLayout(),
 		widget.NewLabel("Attachments"), w.field(container.NewVBox(w.attachList, container.NewHBox(attach)), mailclient.FieldAttachments))
 	buttons := container.NewHBox(w.status, layoutSpacer(), save, widget.NewButton("Close", w.close), w.send)
-	w.win.SetContent(container.NewBorder(form, buttons, nil, nil, w.body))
+	bottom := container.NewVBox(attachments, buttons)
+	// Laid out as a border, in the order Tab follows: the header fields, the text, then the
+	// attachments and the buttons.
+	w.win.SetContent(container.New(layout.NewBorderLayout(form, bottom, nil, nil), form, w.body, bottom))
 	w.keys.install(w.win.Canvas())
 }
 
@@ -273,6 +278,20 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 		w.setError(mailclient.FieldFrom, "Choose the mailbox to send from")
 		return
 	}
+	if !w.emptyBodyOK && len(c.Attachments) == 0 && emptyText(c.Body) {
+		d := dialog.NewConfirm("No text", "This message has no text and no attachment. Send it anyway?", func(ok bool) {
+			if ok {
+				w.emptyBodyOK = true
+				w.submit(allowEmptySubject)
+			} else {
+				w.win.Canvas().Focus(w.body)
+			}
+		}, w.win)
+		d.SetConfirmText("Send")
+		d.SetDismissText("Write something")
+		d.Show()
+		return
+	}
 	draftID, outboxID := w.draft.ID, w.outboxID
 	w.send.Disable()
 	w.ui.background(func(ctx context.Context) error {
@@ -317,6 +336,29 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 		}
 	})
 }
+
+// emptyText reports whether body has no text above its signature ("-- " on a line of its own).
+func emptyText(body string) bool {
+	text := body
+	if i := strings.Index("\n"+body, "\n-- \n"); i >= 0 {
+		text = body[:i]
+	}
+	return strings.TrimSpace(text) == ""
+}
+
+// bodyEntry is the text of a message. Tab moves on to the attachments and the buttons, as in
+// every form, instead of typing a tab character.
+type bodyEntry struct{ escEntry }
+
+func newBodyEntry(onEscape func(), keys shortcuts) *bodyEntry {
+	e := &bodyEntry{escEntry{onEscape: onEscape, keys: keys}}
+	e.MultiLine = true
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// AcceptsTab is false: Tab moves the focus on.
+func (e *bodyEntry) AcceptsTab() bool { return false }
 
 func (w *composeWindow) chooseAttachment() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
