@@ -95,7 +95,8 @@ func (c *providerCard) build() {
 	c.logoImg = canvas.NewImageFromResource(nil)
 	c.logoImg.FillMode = canvas.ImageFillContain
 	c.logoImg.SetMinSize(fyne.NewSize(64, 64))
-	c.domains = newDomainEditor(func() { c.changed(data.FieldDomains) })
+	c.domains = newDomainEditor(func() { c.changed(data.FieldDomains) }, c.close, c.keys)
+	c.watchDomainOwners()
 	c.buildOAuth()
 	c.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), c.submit)
 	c.save.Importance = widget.HighImportance
@@ -202,19 +203,39 @@ func (c *providerCard) changed(field string) {
 	}
 	c.dirty = true
 	c.setError(field, "")
+	c.countErrors()
+}
+
+// countErrors keeps the count beside Save true as fields are fixed: it counts the errors
+// still shown. It says nothing until a Save has shown some.
+func (c *providerCard) countErrors() {
+	if c.summary.Text == "" {
+		return
+	}
+	n := 0
+	for _, l := range c.errs {
+		if l.Visible() && l.Text != "" {
+			n++
+		}
+	}
+	c.summary.SetText(errorSummary(n))
+}
+
+// errorSummary is what the card says beside Save when n fields need fixing.
+func errorSummary(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "Fix the field marked in red, then save again."
+	}
+	return fmt.Sprintf("Fix the %d fields marked in red, then save again.", n)
 }
 
 // showErrors shows each field's message beside it (clearing the others) and a count beside Save.
 func (c *providerCard) showErrors(errs map[string]string) {
 	c.errs.showAll(errs)
-	switch n := len(errs); n {
-	case 0:
-		c.summary.SetText("")
-	case 1:
-		c.summary.SetText("Fix the field marked in red, then save again.")
-	default:
-		c.summary.SetText(fmt.Sprintf("Fix the %d fields marked in red, then save again.", n))
-	}
+	c.summary.SetText(errorSummary(len(errs)))
 }
 
 func (c *providerCard) setError(field, msg string) { c.errs.set(field, msg) }
