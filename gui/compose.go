@@ -36,6 +36,8 @@ type composeWindow struct {
 	to, cc, bcc, subject *escEntry
 	body                 *bodyEntry
 	emptyBodyOK          bool // the person chose to send without text
+	book                 []data.AddressUse               // addresses seen in mail, most used first
+	suggestions          map[string]*addressSuggestions // of To, Cc and Bcc
 	attachments          []string
 	attachList           *fyne.Container
 	errs                 fieldErrors
@@ -62,6 +64,7 @@ func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
 	w.win = u.app.NewWindow(composeTitle(c.Subject))
 	w.build()
 	w.loadMailboxes(c.MailboxID)
+	w.loadAddressBook()
 	if draftID == 0 && c.Body == "" {
 		w.insertSignature()
 	}
@@ -100,11 +103,15 @@ func (w *composeWindow) build() {
 	}
 	c := w.draft.Composition
 	w.to, w.cc, w.bcc = entry(c.To, mailclient.FieldTo), entry(c.Cc, mailclient.FieldCc), entry(c.Bcc, mailclient.FieldBcc)
+	w.suggestions = map[string]*addressSuggestions{}
 	for field, e := range map[string]*escEntry{mailclient.FieldTo: w.to, mailclient.FieldCc: w.cc, mailclient.FieldBcc: w.bcc} {
 		field, e := field, e
+		sug := newSuggestions(e)
+		w.suggestions[field] = sug
 		e.OnChanged = func(string) {
 			w.changed(field)
 			w.checkAddressesSoon(field, e)
+			w.suggest(sug)
 		}
 	}
 	w.to.SetPlaceHolder("Ann Example <ann@example.com>, bob@example.com")
@@ -127,9 +134,9 @@ func (w *composeWindow) build() {
 
 	form := container.New(newFormLayout(),
 		widget.NewLabel("From"), w.field(w.from, mailclient.FieldFrom),
-		widget.NewLabel("To"), w.field(w.to, mailclient.FieldTo),
-		widget.NewLabel("Cc"), w.field(w.cc, mailclient.FieldCc),
-		widget.NewLabel("Bcc"), w.field(w.bcc, mailclient.FieldBcc),
+		widget.NewLabel("To"), w.recipients(w.to, mailclient.FieldTo),
+		widget.NewLabel("Cc"), w.recipients(w.cc, mailclient.FieldCc),
+		widget.NewLabel("Bcc"), w.recipients(w.bcc, mailclient.FieldBcc),
 		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject))
 	attachments := container.New(newFormLayout(),
 		widget.NewLabel("Attachments"), w.field(container.NewVBox(w.attachList, container.NewHBox(attach)), mailclient.FieldAttachments))
@@ -146,6 +153,11 @@ func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObjec
 }
 
 func (w *composeWindow) setError(field, msg string) { w.errs.set(field, msg) }
+
+// recipients is a recipients field with its error and the addresses it suggests below it.
+func (w *composeWindow) recipients(e *escEntry, field string) fyne.CanvasObject {
+	return container.NewVBox(w.field(e, field), w.suggestions[field].box)
+}
 
 // loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
 func (w *composeWindow) loadMailboxes(want int64) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -86,4 +87,48 @@ func dismissButton(t *testing.T, win fyne.Window) *widget.Button {
 	}
 	t.Fatal("no dismissing button")
 	return nil
+}
+
+// TestComposeCompletesAddressesSeenInMailMostUsedFirst: typing in To offers the addresses of
+// cached mail that match, the most used first; taking one completes the field.
+func TestComposeCompletesAddressesSeenInMailMostUsedFirst(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	p := testProvider(t, s, "127.0.0.1:993", "127.0.0.1:465")
+	m := &data.Mailbox{Address: "ann@example.test", ProviderID: p.ID, Login: "ann"}
+	ctx := context.Background()
+	if err := s.SaveMailbox(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveFolders(ctx, m.ID, []data.FolderInfo{{Name: "INBOX", Role: data.RoleInbox, Selectable: true}}); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := s.Folders(ctx, m.ID)
+	var msgs []*data.Message
+	for i, from := range []string{"bonnie@example.net", "bob@example.net", "bob@example.net", "carol@example.net"} {
+		name := map[string]string{"bonnie@example.net": "Bonnie Tyler", "bob@example.net": "Bob Builder", "carol@example.net": "Carol Bobbins"}[from]
+		msgs = append(msgs, &data.Message{UID: uint32(i + 1), Date: time.Now(), FromName: name, FromAddr: from, To: "ann@example.test"})
+	}
+	if err := s.StoreMessages(ctx, fs[0].ID, msgs, 4); err != nil {
+		t.Fatal(err)
+	}
+	u := newTestUI(t, s)
+	w := openCompose(t, u, data.Composition{})
+	u.jobs.Wait() // the address book
+	act(u, func() { test.Type(w.to, "Bo") })
+	box := w.suggestions["to"].box
+	var offered []string
+	for _, o := range box.Objects {
+		offered = append(offered, o.(*widget.Button).Text)
+	}
+	if !box.Visible() || strings.Join(offered, " | ") != "Bob Builder <bob@example.net> | Bonnie Tyler <bonnie@example.net> | Carol Bobbins <carol@example.net>" {
+		t.Fatalf("offered %q (shown %v)", offered, box.Visible())
+	}
+	act(u, func() { test.Tap(box.Objects[0].(*widget.Button)) })
+	if w.to.Text != "Bob Builder <bob@example.net>, " || box.Visible() {
+		t.Errorf("after taking one: %q, still offering %v", w.to.Text, box.Visible())
+	}
+	act(u, func() { test.Type(w.to, "car") })
+	if len(box.Objects) != 1 || box.Objects[0].(*widget.Button).Text != "Carol Bobbins <carol@example.net>" {
+		t.Errorf("second address: %d offered", len(box.Objects))
+	}
 }
