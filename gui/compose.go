@@ -35,8 +35,8 @@ type composeWindow struct {
 	from                 *widget.Select
 	to, cc, bcc, subject *escEntry
 	body                 *bodyEntry
-	emptyBodyOK          bool // the person chose to send without text
-	book                 []data.AddressUse               // addresses seen in mail, most used first
+	emptyBodyOK          bool                           // the person chose to send without text
+	book                 []data.AddressUse              // addresses seen in mail, most used first
 	suggestions          map[string]*addressSuggestions // of To, Cc and Bcc
 	attachments          []string
 	attachList           *fyne.Container
