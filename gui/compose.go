@@ -46,7 +46,8 @@ type composeWindow struct {
 	dirty                bool
 	saveTimer            *time.Timer
 	timerMu              sync.Mutex
-	outboxID             int64 // resending a failed outbox message instead of a draft
+	serverMu             sync.Mutex // one copy to the server's Drafts folder at a time
+	outboxID             int64      // resending a failed outbox message instead of a draft
 	closed               bool
 	keys                 shortcuts
 }
@@ -140,7 +141,8 @@ func (w *composeWindow) build() {
 		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject))
 	attachments := container.New(newFormLayout(),
 		widget.NewLabel("Attachments"), w.field(container.NewVBox(w.attachList, container.NewHBox(attach)), mailclient.FieldAttachments))
-	buttons := container.NewHBox(w.status, layoutSpacer(), save, widget.NewButton("Close", w.close), w.send)
+	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(save, widget.NewButton("Close", w.close), w.send),
+		newReasonLabel(w.status, w.win, "Draft"))
 	bottom := container.NewVBox(attachments, buttons)
 	// Laid out as a border, in the order Tab follows: the header fields, the text, then the
 	// attachments and the buttons.
@@ -275,10 +277,28 @@ func (w *composeWindow) saveDraft(then func()) {
 			return
 		}
 		w.draft.ID = d.ID
+		w.draft.CreatedAt = d.CreatedAt
 		w.status.SetText("Draft saved " + time.Now().Format("15:04"))
 		w.ui.outboxView.load()
+		w.keepOnServer(d)
 		if then != nil {
 			then()
+		}
+	})
+}
+
+// keepOnServer puts draft d in its mailbox's Drafts folder on the server too, replacing the
+// copy the previous save left there; one save at a time per window, in the order they came.
+// The local draft is what counts: a server that cannot be reached only says so.
+func (w *composeWindow) keepOnServer(d data.Draft) {
+	w.ui.background(func(ctx context.Context) error {
+		w.serverMu.Lock()
+		defer w.serverMu.Unlock()
+		return mailclient.KeepDraftOnServer(ctx, w.ui.store, w.ui.secrets, &d)
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
+			w.status.SetText("Draft saved " + time.Now().Format("15:04") + " here, not on the server: " + mailclient.Explain(err))
 		}
 	})
 }
