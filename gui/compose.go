@@ -27,8 +27,8 @@ const draftPause = 3 * time.Second
 // composeWindow is a window in which one message is written: a draft saved as it is typed,
 // sent through the outbox.
 type composeWindow struct {
+	formWindow
 	ui        *UI
-	win       fyne.Window
 	draft     data.Draft // ID 0 until first saved
 	mailboxes []*data.Mailbox
 
@@ -40,29 +40,25 @@ type composeWindow struct {
 	suggestions          map[string]*addressSuggestions // of To, Cc and Bcc
 	attachments          []string
 	attachList           *fyne.Container
-	errs                 fieldErrors
 	status               *widget.Label
 	send                 *widget.Button
-	dirty                bool
 	saveTimer            *time.Timer
 	timerMu              sync.Mutex
 	serverMu             sync.Mutex // one copy to the server's Drafts folder at a time
 	outboxID             int64      // resending a failed outbox message instead of a draft
 	closed               bool
-	keys                 shortcuts
 }
 
 // compose opens a compose window filled with c; draftID is the draft it continues (0 for new).
 func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
-	w := &composeWindow{ui: u, errs: fieldErrors{}}
-	w.keys = shortcuts{
+	w := &composeWindow{ui: u}
+	w.formWindow = newFormWindow(u.app, composeTitle(c.Subject), shortcuts{
 		ctrl(fyne.KeyReturn): func() { w.submit(false) },
 		ctrl(fyne.KeyEnter):  func() { w.submit(false) },
 		ctrl(fyne.KeyS):      func() { w.saveDraft(nil) },
-	}
+	})
 	w.draft.ID, w.draft.Composition = draftID, c
 	w.attachments = append([]string(nil), c.Attachments...)
-	w.win = u.app.NewWindow(composeTitle(c.Subject))
 	w.build()
 	w.loadMailboxes(c.MailboxID)
 	w.loadAddressBook()
@@ -97,7 +93,7 @@ func composeTitle(subject string) string {
 func (w *composeWindow) build() {
 	w.from = widget.NewSelect(nil, func(string) { w.changed(mailclient.FieldFrom) })
 	entry := func(text, field string) *escEntry {
-		e := newEscEntry(w.close, w.keys)
+		e := w.formEntry(w.close)
 		e.SetText(text)
 		e.OnChanged = func(string) { w.changed(field) }
 		return e
@@ -149,12 +145,6 @@ func (w *composeWindow) build() {
 	w.win.SetContent(container.New(layout.NewBorderLayout(form, bottom, nil, nil), form, w.body, bottom))
 	w.keys.install(w.win.Canvas())
 }
-
-func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	return w.errs.beside(o, name)
-}
-
-func (w *composeWindow) setError(field, msg string) { w.errs.set(field, msg) }
 
 // recipients is a recipients field with its error and the addresses it suggests below it.
 func (w *composeWindow) recipients(e *escEntry, field string) fyne.CanvasObject {
@@ -226,8 +216,7 @@ func (w *composeWindow) insertSignature() {
 
 // changed marks the message edited, clears the field's error, and saves the draft once typing pauses.
 func (w *composeWindow) changed(field string) {
-	w.dirty = true
-	w.setError(field, "")
+	w.formWindow.changed(field)
 	w.timerMu.Lock()
 	defer w.timerMu.Unlock()
 	if w.saveTimer != nil {
@@ -462,23 +451,9 @@ func (w *composeWindow) close() {
 	w.stopTimer()
 	c := w.composition()
 	empty := c.To == "" && c.Cc == "" && c.Bcc == "" && c.Subject == "" && c.Body == "" && len(c.Attachments) == 0
-	if !w.dirty || (empty && w.draft.ID == 0) {
-		w.closed = true
-		w.win.Close()
-		return
+	if empty && w.draft.ID == 0 {
+		w.dirty = false // nothing to keep
 	}
-	var d *dialog.CustomDialog
-	keep := widget.NewButton("Save draft", func() {
-		d.Hide()
-		w.saveDraft(func() { w.closed = true; w.win.Close() })
-	})
-	keep.Importance = widget.HighImportance
-	discard := widget.NewButton("Discard changes", func() {
-		d.Hide()
-		w.closed, w.dirty = true, false
-		w.win.Close()
-	})
-	d = dialog.NewCustomWithoutButtons("Close this message?", widget.NewLabel("What you typed since the draft was last saved is not kept yet."), w.win)
-	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Keep editing", func() { d.Hide() }), discard, keep})
-	d.Show()
+	w.askBeforeClosing(closeQuestion{title: "Close this message?", message: "What you typed since the draft was last saved is not kept yet.",
+		discard: "Discard changes", save: "Save draft", onSave: w.saveDraft}, func() { w.closed = true })
 }

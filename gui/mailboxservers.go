@@ -26,7 +26,7 @@ type serverForm struct {
 func (w *mailboxWindow) buildServers() {
 	f := &serverForm{imapWas: data.SecuritySSL, smtpWas: data.SecuritySSL}
 	entry := func(field, placeholder, text string) *escEntry {
-		e := newEscEntry(w.close, w.keys)
+		e := w.formEntry(w.close)
 		e.SetPlaceHolder(placeholder)
 		e.SetText(text)
 		e.OnChanged = func(string) { w.changed(field) }

@@ -23,8 +23,8 @@ const fieldPassword, fieldLoadFrom = "password", "load_from"
 
 // mailboxWindow is the window in which a person sets up a new mailbox or edits one.
 type mailboxWindow struct {
+	formWindow
 	ui   *UI
-	win  fyne.Window
 	orig *data.Mailbox // nil for a new mailbox
 
 	address, login, password, sender, loadFrom *escEntry
@@ -54,7 +54,6 @@ type mailboxWindow struct {
 	testBtn    *widget.Button
 	save       *widget.Button
 	closeBtn   *widget.Button // "Cancel", "Close" once saved
-	errs       fieldErrors
 
 	proposed   []string // fingerprints the person compared and chose to trust
 	untrusted  []*mailclient.UntrustedCertError
@@ -63,20 +62,17 @@ type mailboxWindow struct {
 	lastPins   []*data.CertPin // the certificates the last test accepted by the person's decision
 	cancelTest context.CancelFunc
 	lastThen   func(m *data.Mailbox, password string, pins []*data.CertPin) // what the last test was for
-	dirty      bool
-	onSaved    func(*data.Mailbox) // for tests
-	keys       shortcuts
+	onSaved    func(*data.Mailbox)                                          // for tests
 }
 
 // openMailbox opens the window for m; nil sets up a new mailbox.
 func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
-	w := &mailboxWindow{ui: u, orig: m, errs: fieldErrors{}}
-	w.keys = shortcuts{ctrl(fyne.KeyS): func() { w.submit() }}
+	w := &mailboxWindow{ui: u, orig: m}
 	title := "New mailbox"
 	if m != nil {
 		title = "Mailbox — " + m.Address
 	}
-	w.win = u.app.NewWindow(title)
+	w.formWindow = newFormWindow(u.app, title, shortcuts{ctrl(fyne.KeyS): func() { w.submit() }})
 	w.build()
 	w.loadProviders()
 	if m != nil {
@@ -90,24 +86,24 @@ func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
 }
 
 func (w *mailboxWindow) build() {
-	w.address = newEscEntry(w.close, w.keys)
+	w.address = w.formEntry(w.close)
 	w.address.SetPlaceHolder("ann@example.com")
 	w.address.OnChanged = func(string) { w.changed(data.FieldAddress); w.resolve() }
-	w.login = newEscEntry(w.close, w.keys)
+	w.login = w.formEntry(w.close)
 	w.login.OnChanged = func(string) { w.changed(data.FieldLogin) }
-	w.password = newEscEntry(w.close, w.keys)
+	w.password = w.formEntry(w.close)
 	w.password.Password = true
 	w.password.OnChanged = func(string) { w.changed(fieldPassword) }
 	w.passwordLabel = widget.NewLabel("Password")
 	w.buildSignIn()
 	w.buildServers()
-	w.sender = newEscEntry(w.close, w.keys)
+	w.sender = w.formEntry(w.close)
 	w.sender.SetPlaceHolder("Ann Example")
 	w.sender.OnChanged = func(string) { w.changed(data.FieldSenderName) }
 	w.signature = widget.NewMultiLineEntry()
 	w.signature.SetMinRowsVisible(3)
 	w.signature.OnChanged = func(string) { w.changed(data.FieldSignature) }
-	w.loadFrom = newEscEntry(w.close, w.keys)
+	w.loadFrom = w.formEntry(w.close)
 	w.loadFrom.SetPlaceHolder("All mail (or a date such as 2025-01-31)")
 	w.loadFrom.OnChanged = func(string) { w.changed(fieldLoadFrom) }
 
@@ -162,18 +158,6 @@ func (w *mailboxWindow) build() {
 	w.win.SetContent(container.NewBorder(nil, container.NewVBox(w.result, buttons), nil, nil,
 		container.NewVScroll(container.NewPadded(container.NewVBox(form, test)))))
 	w.keys.install(w.win.Canvas())
-}
-
-// field puts o above the error label of field name.
-func (w *mailboxWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	return w.errs.beside(o, name)
-}
-
-func (w *mailboxWindow) setError(field, msg string) { w.errs.set(field, msg) }
-
-func (w *mailboxWindow) changed(field string) {
-	w.dirty = true
-	w.setError(field, "")
 }
 
 // loadProviders reads the provider list for "Change…" off the UI goroutine: with thousands of
@@ -829,19 +813,7 @@ func (w *mailboxWindow) close() {
 	}
 	w.stopSignIn()
 	w.cancelDiscovery()
-	if !w.dirty {
-		w.win.Close()
-		return
-	}
-	d := dialog.NewConfirm("Discard this mailbox?", "What you typed here is not saved.", func(discard bool) {
-		if discard {
-			w.dirty = false
-			w.win.Close()
-		}
-	}, w.win)
-	d.SetConfirmText("Discard")
-	d.SetDismissText("Keep editing")
-	d.Show()
+	w.askBeforeClosing(closeQuestion{title: "Discard this mailbox?", message: "What you typed here is not saved.", discard: "Discard"}, func() {})
 }
 
 // Secrets keeps mailbox passwords: the OS keyring, with a session-only fallback a person

@@ -33,11 +33,10 @@ type serverFields struct {
 
 // providerCard is the window in which one provider is viewed or edited.
 type providerCard struct {
+	formWindow
 	ui       *UI
-	win      fyne.Window
 	orig     *data.Provider
 	readOnly bool
-	dirty    bool
 	loading  bool
 
 	name      *escEntry
@@ -51,10 +50,8 @@ type providerCard struct {
 	domains   *domainEditor
 	oauth     *oauthFields
 	save      *widget.Button
-	summary   *widget.Label // how many fields need fixing, beside Save
-	errs      fieldErrors
+	summary   *widget.Label        // how many fields need fixing, beside Save
 	onSaved   func(*data.Provider) // for tests
-	keys      shortcuts
 }
 
 // openCard opens a card for p; nil opens an empty card for a new provider.
@@ -62,13 +59,12 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher, errs: fieldErrors{}}
-	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
+	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
 	}
-	c.win = u.app.NewWindow(title)
+	c.formWindow = newFormWindow(u.app, title, shortcuts{ctrl(fyne.KeyS): func() { c.submit() }})
 	c.build()
 	c.fill(p)
 	c.win.Resize(fyne.NewSize(660, 780))
@@ -183,7 +179,7 @@ func (c *providerCard) securityChanged(f *serverFields, title string) {
 
 // entry makes an entry of the card: Escape in it closes the card, as everywhere else in it.
 func (c *providerCard) entry(text string) *escEntry {
-	e := newEscEntry(func() { c.close() }, c.keys)
+	e := c.formEntry(func() { c.close() })
 	e.SetText(text)
 	return e
 }
@@ -193,7 +189,7 @@ func (c *providerCard) field(o fyne.CanvasObject, name string) fyne.CanvasObject
 	if e, ok := o.(*escEntry); ok {
 		e.OnChanged = func(string) { c.changed(name) }
 	}
-	return c.errs.beside(o, name)
+	return c.formWindow.field(o, name)
 }
 
 // changed marks the card as edited and clears the error shown for field.
@@ -201,8 +197,7 @@ func (c *providerCard) changed(field string) {
 	if c.loading {
 		return
 	}
-	c.dirty = true
-	c.setError(field, "")
+	c.formWindow.changed(field)
 	c.countErrors()
 }
 
@@ -237,8 +232,6 @@ func (c *providerCard) showErrors(errs map[string]string) {
 	c.errs.showAll(errs)
 	c.summary.SetText(errorSummary(len(errs)))
 }
-
-func (c *providerCard) setError(field, msg string) { c.errs.set(field, msg) }
 
 // fill shows p in the fields.
 func (c *providerCard) fill(p *data.Provider) {
@@ -384,19 +377,10 @@ func (c *providerCard) saveFailed(err error) {
 
 // close closes the card, asking first when it has unsaved changes.
 func (c *providerCard) close() {
-	if !c.dirty || c.readOnly {
-		c.win.Close()
-		return
+	if c.readOnly {
+		c.dirty = false
 	}
-	d := dialog.NewConfirm("Discard changes?", "This provider has changes that are not saved.", func(discard bool) {
-		if discard {
-			c.dirty = false
-			c.win.Close()
-		}
-	}, c.win)
-	d.SetConfirmText("Discard")
-	d.SetDismissText("Keep editing")
-	d.Show()
+	c.askBeforeClosing(closeQuestion{title: "Discard changes?", message: "This provider has changes that are not saved.", discard: "Discard"}, func() {})
 }
 
 func (c *providerCard) chooseLogo() {
