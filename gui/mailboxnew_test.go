@@ -23,7 +23,7 @@ func TestUnknownDomainOffersServerFieldsAndSavingSaysSo(t *testing.T) {
 	testenv.NeedKeyring(t)
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	u := newTestUI(t, s) // no provider serves example.test, and discovery finds nothing
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	if !w.servers.content.Visible() || !strings.Contains(w.providerHint.Text, "Enter the servers by hand") {
@@ -159,4 +159,11 @@ func findReason(t *testing.T, o fyne.CanvasObject) *reasonLabel {
 		}
 	}
 	return nil
+}
+
+// openMailboxUI opens the mailbox window as the UI goroutine would (see act): the window
+// starts reading the provider list at once, and the test driver applies that meanwhile.
+func openMailboxUI(u *UI, m *data.Mailbox) (w *mailboxWindow) {
+	act(u, func() { w = u.openMailbox(m) })
+	return w
 }

@@ -31,7 +31,7 @@ func TestRenewedCertificateIsComparedAndTrustedOnlyOnRequest(t *testing.T) {
 		}
 	}
 	u := newTestUI(t, s)
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	act(u, func() { w.password.SetText(srv.Users["ann@example.test"]); w.submit() })

@@ -78,7 +78,7 @@ func benchTyping(b *testing.B, floor bool, onKey func(s *data.Store, address str
 	a := test.NewTempApp(b)
 	u := New(a, s, data.NewSecrets(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.discoverer, u.typingPause, u.watchIdle = offlineDiscoverer(), 0, false
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	u.jobs.Wait()
 	// The window's handler of a key, timed: what Mailroom adds to the entry's own work.
 	var took time.Duration

@@ -33,7 +33,7 @@ func TestNoKeyringOffersSessionOnlyPassword(t *testing.T) {
 	pinServer(t, s, srv, srv.IMAPSAddr)
 	pinServer(t, s, srv, srv.SMTPSAddr)
 	u := newTestUI(t, s)
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	password := srv.Users["ann@example.test"]
 	act(u, func() {
 		w.address.SetText("ann@example.test")

@@ -53,6 +53,7 @@ func TestCardNamesTakenDomainAsTypedCountsTrulyAndSavesWithCtrlSAnywhere(t *test
 	}
 
 	test.Type(c.domains.entry, "office.test")
+	u.jobs.Wait()
 	test.Tap(c.domains.add)
 	c.win.Canvas().Focus(c.domains.entry)
 	c.domains.entry.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})

@@ -88,7 +88,7 @@ func TestNewMailboxSignsInWithTheBrowser(t *testing.T) {
 	}
 	u := newTestUI(t, s)
 
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	if w.password.Visible() || !w.signIn.content.Visible() || w.signIn.button.Text != "Sign in with your browser" {
@@ -109,7 +109,7 @@ func TestNewMailboxSignsInWithTheBrowser(t *testing.T) {
 	if err := s.Save(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	w = u.openMailbox(nil)
+	w = openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	test.Tap(w.signIn.button)
