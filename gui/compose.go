@@ -267,6 +267,7 @@ func (w *composeWindow) saveDraft(then func()) {
 		}
 		w.draft.ID = d.ID
 		w.draft.CreatedAt = d.CreatedAt
+		w.draft.MailboxID = d.MailboxID // where its server copy is
 		w.status.SetText("Draft saved " + time.Now().Format("15:04"))
 		w.ui.outboxView.load()
 		w.keepOnServer(d)
@@ -288,6 +289,23 @@ func (w *composeWindow) keepOnServer(d data.Draft) {
 		if err != nil {
 			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
 			w.status.SetText("Draft saved " + time.Now().Format("15:04") + " here, not on the server: " + mailclient.Explain(err))
+		}
+	})
+}
+
+// dropFromServer removes the sent draft's copy from its server's Drafts folder.
+func (w *composeWindow) dropFromServer() {
+	d := w.draft
+	if d.ID == 0 {
+		return
+	}
+	w.ui.background(func(ctx context.Context) error {
+		w.serverMu.Lock() // after any save still under way
+		defer w.serverMu.Unlock()
+		return mailclient.DropDraftFromServer(ctx, w.ui.store, w.ui.secrets, &d)
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Warn("drop draft from server", "draft", d.ID, "err", err)
 		}
 	})
 }
@@ -352,6 +370,7 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 		default:
 			w.closed, w.dirty = true, false
 			w.stopTimer()
+			w.dropFromServer()
 			w.ui.outboxView.load()
 			w.win.Close()
 		}

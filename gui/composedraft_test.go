@@ -11,6 +11,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"fyne.io/fyne/v2/test"
+
 	"mailroom/data"
 	"mailroom/internal/testenv"
 	"mailroom/mailclient"
@@ -65,6 +67,17 @@ func TestDraftIsKeptInDovecotsDraftsFolderOnce(t *testing.T) {
 	msgs, err := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}}).Collect()
 	if err != nil || len(msgs) != 1 || !strings.Contains(string(msgs[0].FindBodySection(section)), "second and last") {
 		t.Fatalf("the copy is not the last save: %v", err)
+	}
+
+	// Sent: the copy leaves the server's Drafts folder.
+	act(u, func() { test.Tap(w.send) })
+	u.jobs.Wait()
+	if err := c.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: id}}}, nil).Wait()
+	if err != nil || len(res.AllUIDs()) != 0 {
+		t.Errorf("after sending, %v copies stay in Drafts (%v)", res.AllUIDs(), err)
 	}
 }
 

@@ -68,6 +68,27 @@ func KeepDraftOnServer(ctx context.Context, store DraftStore, secrets PasswordSo
 	return replaceDraft(ctx, SettingsFor(p, mb.Login, &Trust{Pins: store}), password, m, size, id)
 }
 
+// DropDraftFromServer removes d's copy from the Drafts folder of its mailbox's server, once
+// d has been sent or discarded. A draft never saved, or with no mailbox, has no copy (nil).
+func DropDraftFromServer(ctx context.Context, store DraftStore, secrets PasswordSource, d *data.Draft) error {
+	if d.MailboxID == 0 || d.ID == 0 {
+		return nil
+	}
+	mb, err := store.Mailbox(ctx, d.MailboxID)
+	if err != nil {
+		return fmt.Errorf("draft %d: read mailbox: %w", d.ID, err)
+	}
+	p, err := store.Get(ctx, mb.ProviderID)
+	if err != nil {
+		return fmt.Errorf("draft %d: read provider of %s: %w", d.ID, mb.Address, err)
+	}
+	password, err := mailboxSecret(ctx, secrets, p, mb)
+	if err != nil {
+		return err
+	}
+	return replaceDraft(ctx, SettingsFor(p, mb.Login, &Trust{Pins: store}), password, nil, 0, DraftMessageID(d, mb.Address))
+}
+
 // draftMessage builds d as the message its server copy is, with its Message-ID.
 func draftMessage(d *data.Draft, mb *data.Mailbox) (*Message, int64, string, error) {
 	from := Address{Name: mb.SenderName, Addr: mb.Address}
@@ -92,9 +113,9 @@ func draftMessage(d *data.Draft, mb *data.Mailbox) (*Message, int64, string, err
 	return m, size, id, nil
 }
 
-// replaceDraft appends m to the server's Drafts folder and then deletes the messages that
-// were there before with Message-ID id (expunged where UIDPLUS allows it, else left marked
-// \Deleted).
+// replaceDraft appends m (when not nil) to the server's Drafts folder and then deletes the
+// messages that were there before with Message-ID id (expunged where UIDPLUS allows it, else
+// left marked \Deleted).
 func replaceDraft(ctx context.Context, s Settings, password string, m io.WriterTo, size int64, id string) error {
 	if s.IMAP == nil {
 		return fmt.Errorf("keep draft: %w", ErrNothingToTest)
@@ -116,16 +137,10 @@ func replaceDraft(ctx context.Context, s Settings, password string, m io.WriterT
 		return ic.failed("Look for the draft in "+folder, imapError("UID SEARCH", err))
 	}
 	old := res.AllUIDs()
-	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagDraft, imap.FlagSeen}, Time: time.Now()})
-	if _, err := m.WriteTo(cmd); err != nil {
-		cmd.Close()
-		return ic.failed("Save the draft in "+folder, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
-	}
-	if err := cmd.Close(); err != nil {
-		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
-	}
-	if _, err := cmd.Wait(); err != nil {
-		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
+	if m != nil {
+		if err := appendDraft(ic, folder, m, size); err != nil {
+			return err
+		}
 	}
 	if len(old) == 0 {
 		return nil
@@ -138,6 +153,22 @@ func replaceDraft(ctx context.Context, s Settings, password string, m io.WriterT
 		if err := ic.UIDExpunge(set).Close(); err != nil {
 			return ic.failed("Remove the draft's previous copy", imapError("UID EXPUNGE", err))
 		}
+	}
+	return nil
+}
+
+// appendDraft appends m to folder, marked \Draft and \Seen.
+func appendDraft(ic *imapConn, folder string, m io.WriterTo, size int64) error {
+	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagDraft, imap.FlagSeen}, Time: time.Now()})
+	if _, err := m.WriteTo(cmd); err != nil {
+		cmd.Close()
+		return ic.failed("Save the draft in "+folder, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
+	}
+	if err := cmd.Close(); err != nil {
+		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
+	}
+	if _, err := cmd.Wait(); err != nil {
+		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
 	}
 	return nil
 }

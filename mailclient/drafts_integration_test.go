@@ -46,6 +46,12 @@ func TestKeepDraftOnServerReplacesItsCopyInDovecot(t *testing.T) {
 	if !slices.Contains(copies[0].flags, imap.FlagDraft) {
 		t.Errorf("flags %v, want \\Draft", copies[0].flags)
 	}
+	if err := DropDraftFromServer(ctx, f.store, f.pw, d); err != nil {
+		t.Fatalf("drop after sending: %v", err)
+	}
+	if left := f.find(t, "ann@example.test", "Drafts", DraftMessageID(d, f.ann.Address), 0); len(left) != 0 {
+		t.Errorf("%d copies left in Drafts after the draft was sent", len(left))
+	}
 	none := &data.Draft{ID: 99, Composition: data.Composition{Body: "no mailbox yet"}}
 	if err := KeepDraftOnServer(ctx, f.store, f.pw, none); err != nil {
 		t.Errorf("a draft without a mailbox: %v", err)
