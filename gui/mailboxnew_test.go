@@ -167,3 +167,40 @@ func openMailboxUI(u *UI, m *data.Mailbox) (w *mailboxWindow) {
 	act(u, func() { w = u.openMailbox(m) })
 	return w
 }
+
+// TestSaveAnywayKeepsTheCertificateTrustedInTheTest: a test that fails on the password after
+// the person trusted the server's certificate is saved anyway with that trust kept, so the
+// mailbox does not fail again on the certificate.
+func TestSaveAnywayKeepsTheCertificateTrustedInTheTest(t *testing.T) {
+	srv := testenv.Load(t)
+	testenv.NeedKeyring(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	testProvider(t, s, srv.IMAPSAddr, srv.SMTPSAddr)
+	u := newTestUI(t, s)
+	w := openMailboxUI(u, nil)
+	act(u, func() { w.address.SetText("ann@example.test") })
+	u.jobs.Wait()
+	act(u, func() { w.password.SetText("wrong-password"); w.submit() })
+	u.jobs.Wait()
+	act(u, func() { test.Tap(w.trust) })
+	u.jobs.Wait()
+	if !w.saveAnyway.Visible() {
+		t.Fatalf("no Save anyway after a refused password: %q", w.result.Text)
+	}
+	act(u, func() { test.Tap(w.saveAnyway) })
+	u.jobs.Wait()
+	list, _ := s.Mailboxes(context.Background())
+	if len(list) != 1 || list[0].State != data.MailboxError {
+		t.Fatalf("mailboxes %+v (%q)", list, w.result.Text)
+	}
+	defer mailclient.RemoveMailbox(context.Background(), s, u.secrets, list[0].ID)
+	for _, addr := range []string{srv.IMAPSAddr, srv.SMTPSAddr} {
+		host, port := splitHostPort(t, addr)
+		if _, err := s.CertPin(context.Background(), host, port); err != nil {
+			t.Errorf("the certificate trusted for %s was not kept: %v", addr, err)
+		}
+	}
+	if !strings.Contains(w.result.Text, "Saved, though the test failed") {
+		t.Errorf("result %q", w.result.Text)
+	}
+}
