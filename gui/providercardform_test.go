@@ -63,3 +63,33 @@ func TestCardNamesTakenDomainAsTypedCountsTrulyAndSavesWithCtrlSAnywhere(t *test
 		t.Fatalf("Ctrl+S in the Domains field did not save: %v, %v", r, err)
 	}
 }
+
+// TestCardDomainHintsSuggestOnlyFreeDomains: a message about what is not a domain suggests a
+// domain only when the card could take it: not gmail.com, which Gmail has.
+func TestCardDomainHintsSuggestOnlyFreeDomains(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	gmail := data.NewProvider()
+	gmail.Name, gmail.IMAP.Host, gmail.SMTP.Host, gmail.Domains = "Gmail", "imap.gmail.com", "smtp.gmail.com", []string{"gmail.com"}
+	if err := s.Save(context.Background(), gmail); err != nil {
+		t.Fatal(err)
+	}
+	u := newTestUI(t, s)
+	c := u.openCard(nil)
+	for typed, want := range map[string]string{
+		"gmail":           `"gmail" is not a domain (gmail.com already belongs to Gmail).`,
+		"office":          `"office" is not a full domain: it needs a dot, as in office.com`,
+		"ann@office.test": "Enter only the domain, the part after @: office.test",
+		"ann@gmail.com":   `"ann@gmail.com" is not a domain (gmail.com already belongs to Gmail).`,
+		"":                "Type a domain: the part after @ in the addresses of this provider.",
+	} {
+		act(u, func() { c.domains.entry.SetText(typed) })
+		u.jobs.Wait()
+		act(u, func() { test.Tap(c.domains.add) })
+		if c.domains.err.Text != want {
+			t.Errorf("%q: hint %q, want %q", typed, c.domains.err.Text, want)
+		}
+		if strings.Contains(c.domains.err.Text, "as in gmail.com") || strings.Contains(c.domains.err.Text, "for example gmail.com") {
+			t.Errorf("%q: the hint suggests a domain Gmail has: %q", typed, c.domains.err.Text)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"mailroom/data"
 )
@@ -22,7 +23,11 @@ func (c *providerCard) watchDomainOwners() {
 		mine := seq
 		n, err := data.NormalizeDomain(text)
 		if err != nil {
-			return // said when it is added
+			// Said when it is added; the domain its message suggests is looked up meanwhile,
+			// so the message suggests it only when it is free.
+			if n, err = data.NormalizeDomain(suggestedDomain(text)); err != nil {
+				return
+			}
 		}
 		self := c.orig.ID
 		var owner string
@@ -48,10 +53,25 @@ func (c *providerCard) watchDomainOwners() {
 				return
 			}
 			owners[n] = owner
-			if mine == seq {
+			if typedN, err := data.NormalizeDomain(d.entry.Text); mine == seq && err == nil && typedN == n {
 				d.showErr(takenMessage(n, owner))
 			}
 		})
+	}
+	d.hint = func(typed string, err error) string {
+		s := suggestedDomain(typed)
+		n, serr := data.NormalizeDomain(s)
+		switch {
+		case strings.TrimSpace(typed) == "":
+			return "Type a domain: the part after @ in the addresses of this provider."
+		case serr != nil:
+			return err.Error()
+		case owners[n] != "":
+			return fmt.Sprintf("%q is not a domain (%s already belongs to %s).", strings.TrimSpace(typed), data.DisplayDomain(n), owners[n])
+		case strings.Contains(typed, "@"):
+			return "Enter only the domain, the part after @: " + data.DisplayDomain(n)
+		}
+		return err.Error()
 	}
 	d.refuse = func(n string) string {
 		if owner, ok := owners[n]; ok {
@@ -59,6 +79,19 @@ func (c *providerCard) watchDomainOwners() {
 		}
 		return ""
 	}
+}
+
+// suggestedDomain is the domain a message about typed, which is not one, suggests: the part
+// after @ of an address, or a name without a dot with .com, as data.NormalizeDomain says.
+func suggestedDomain(typed string) string {
+	t := strings.TrimSpace(typed)
+	if at := strings.LastIndex(t, "@"); at >= 0 {
+		return t[at+1:]
+	}
+	if t != "" && !strings.Contains(strings.TrimSuffix(t, "."), ".") {
+		return strings.TrimSuffix(t, ".") + ".com"
+	}
+	return t
 }
 
 // takenMessage says that domain belongs to the provider named owner.

@@ -25,7 +25,8 @@ type domainEditor struct {
 	err      *widget.Label
 	readOnly bool
 	onChange func()
-	refuse   func(domain string) string // why a domain may not be added, "" when it may; nil for none
+	refuse   func(domain string) string           // why a domain may not be added, "" when it may; nil for none
+	hint     func(typed string, err error) string // the message for a domain that is not one; nil for err's
 	content  fyne.CanvasObject
 }
 
@@ -68,7 +69,11 @@ func (d *domainEditor) addTyped() {
 	}
 	n, err := data.NormalizeDomain(d.entry.Text)
 	if err != nil {
-		d.showErr(err.Error())
+		msg := err.Error()
+		if d.hint != nil {
+			msg = d.hint(d.entry.Text, err)
+		}
+		d.showErr(msg)
 		return
 	}
 	for _, have := range d.domains {
