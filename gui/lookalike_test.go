@@ -39,7 +39,7 @@ func TestLookalikeDomainIsShownInASCIIWithAWarning(t *testing.T) {
 	u := newTestUI(t, s)
 	c := u.openCard(nil)
 	fillCard(c, "Gmail", "imap.example.com", "smtp.example.com")
-	test.Type(c.domains.entry, "gmаil.com") // a Cyrillic а
+	act(u, func() { test.Type(c.domains.entry, "gmаil.com") }) // a Cyrillic а
 	u.jobs.Wait()
 	test.Tap(c.domains.add)
 	rows := strings.Join(labelTexts(c.domains.rows), "\n")

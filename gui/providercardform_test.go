@@ -26,7 +26,7 @@ func TestCardNamesTakenDomainAsTypedCountsTrulyAndSavesWithCtrlSAnywhere(t *test
 	u := newTestUI(t, s)
 	c := u.openCard(nil)
 
-	test.Type(c.domains.entry, "GMAIL.com")
+	act(u, func() { test.Type(c.domains.entry, "GMAIL.com") })
 	u.jobs.Wait()
 	if !c.domains.err.Visible() || !strings.Contains(c.domains.err.Text, "gmail.com already belongs to Gmail") {
 		t.Errorf("as typed: %q", c.domains.err.Text)
@@ -52,7 +52,7 @@ func TestCardNamesTakenDomainAsTypedCountsTrulyAndSavesWithCtrlSAnywhere(t *test
 		t.Errorf("after fixing both: %q", c.summary.Text)
 	}
 
-	test.Type(c.domains.entry, "office.test")
+	act(u, func() { test.Type(c.domains.entry, "office.test") })
 	u.jobs.Wait()
 	test.Tap(c.domains.add)
 	c.win.Canvas().Focus(c.domains.entry)
