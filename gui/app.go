@@ -50,6 +50,7 @@ type Store interface {
 	MessagePage(ctx context.Context, folderID int64, after data.Cursor, limit int) ([]*data.Message, error)
 	messageListStore
 	Drafts(ctx context.Context) ([]*data.Draft, error)
+	AddressBook(ctx context.Context, limit int) ([]data.AddressUse, error)
 	SaveDraft(ctx context.Context, d *data.Draft) error
 	DeleteDraft(ctx context.Context, id int64) error
 	OutboxItems(ctx context.Context) ([]*data.OutboxItem, error)

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -26,40 +27,41 @@ const draftPause = 3 * time.Second
 // composeWindow is a window in which one message is written: a draft saved as it is typed,
 // sent through the outbox.
 type composeWindow struct {
+	formWindow
 	ui        *UI
-	win       fyne.Window
 	draft     data.Draft // ID 0 until first saved
 	mailboxes []*data.Mailbox
 
 	from                 *widget.Select
 	to, cc, bcc, subject *escEntry
-	body                 *escEntry
+	body                 *bodyEntry
+	emptyBodyOK          bool                           // the person chose to send without text
+	book                 []data.AddressUse              // addresses seen in mail, most used first
+	suggestions          map[string]*addressSuggestions // of To, Cc and Bcc
 	attachments          []string
 	attachList           *fyne.Container
-	errs                 fieldErrors
 	status               *widget.Label
 	send                 *widget.Button
-	dirty                bool
 	saveTimer            *time.Timer
 	timerMu              sync.Mutex
-	outboxID             int64 // resending a failed outbox message instead of a draft
+	serverMu             sync.Mutex // one copy to the server's Drafts folder at a time
+	outboxID             int64      // resending a failed outbox message instead of a draft
 	closed               bool
-	keys                 shortcuts
 }
 
 // compose opens a compose window filled with c; draftID is the draft it continues (0 for new).
 func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
-	w := &composeWindow{ui: u, errs: fieldErrors{}}
-	w.keys = shortcuts{
+	w := &composeWindow{ui: u}
+	w.formWindow = newFormWindow(u.app, composeTitle(c.Subject), shortcuts{
 		ctrl(fyne.KeyReturn): func() { w.submit(false) },
 		ctrl(fyne.KeyEnter):  func() { w.submit(false) },
 		ctrl(fyne.KeyS):      func() { w.saveDraft(nil) },
-	}
+	})
 	w.draft.ID, w.draft.Composition = draftID, c
 	w.attachments = append([]string(nil), c.Attachments...)
-	w.win = u.app.NewWindow(composeTitle(c.Subject))
 	w.build()
 	w.loadMailboxes(c.MailboxID)
+	w.loadAddressBook()
 	if draftID == 0 && c.Body == "" {
 		w.insertSignature()
 	}
@@ -91,18 +93,22 @@ func composeTitle(subject string) string {
 func (w *composeWindow) build() {
 	w.from = widget.NewSelect(nil, func(string) { w.changed(mailclient.FieldFrom) })
 	entry := func(text, field string) *escEntry {
-		e := newEscEntry(w.close, w.keys)
+		e := w.formEntry(w.close)
 		e.SetText(text)
 		e.OnChanged = func(string) { w.changed(field) }
 		return e
 	}
 	c := w.draft.Composition
 	w.to, w.cc, w.bcc = entry(c.To, mailclient.FieldTo), entry(c.Cc, mailclient.FieldCc), entry(c.Bcc, mailclient.FieldBcc)
+	w.suggestions = map[string]*addressSuggestions{}
 	for field, e := range map[string]*escEntry{mailclient.FieldTo: w.to, mailclient.FieldCc: w.cc, mailclient.FieldBcc: w.bcc} {
 		field, e := field, e
+		sug := newSuggestions(e)
+		w.suggestions[field] = sug
 		e.OnChanged = func(string) {
 			w.changed(field)
 			w.checkAddressesSoon(field, e)
+			w.suggest(sug)
 		}
 	}
 	w.to.SetPlaceHolder("Ann Example <ann@example.com>, bob@example.com")
@@ -111,8 +117,7 @@ func (w *composeWindow) build() {
 		w.changed(mailclient.FieldSubject)
 		w.win.SetTitle(composeTitle(s))
 	}
-	w.body = newEscEntry(w.close, w.keys)
-	w.body.MultiLine = true
+	w.body = newBodyEntry(w.close, w.keys)
 	w.body.Wrapping = fyne.TextWrapWord
 	w.body.SetText(c.Body)
 	w.body.OnChanged = func(string) { w.changed("body") }
@@ -126,21 +131,25 @@ func (w *composeWindow) build() {
 
 	form := container.New(newFormLayout(),
 		widget.NewLabel("From"), w.field(w.from, mailclient.FieldFrom),
-		widget.NewLabel("To"), w.field(w.to, mailclient.FieldTo),
-		widget.NewLabel("Cc"), w.field(w.cc, mailclient.FieldCc),
-		widget.NewLabel("Bcc"), w.field(w.bcc, mailclient.FieldBcc),
-		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject),
+		widget.NewLabel("To"), w.recipients(w.to, mailclient.FieldTo),
+		widget.NewLabel("Cc"), w.recipients(w.cc, mailclient.FieldCc),
+		widget.NewLabel("Bcc"), w.recipients(w.bcc, mailclient.FieldBcc),
+		widget.NewLabel("Subject"), w.field(w.subject, mailclient.FieldSubject))
+	attachments := container.New(newFormLayout(),
 		widget.NewLabel("Attachments"), w.field(container.NewVBox(w.attachList, container.NewHBox(attach)), mailclient.FieldAttachments))
-	buttons := container.NewHBox(w.status, layoutSpacer(), save, widget.NewButton("Close", w.close), w.send)
-	w.win.SetContent(container.NewBorder(form, buttons, nil, nil, w.body))
+	buttons := container.NewBorder(nil, nil, nil, container.NewHBox(save, widget.NewButton("Close", w.close), w.send),
+		newReasonLabel(w.status, w.win, "Draft"))
+	bottom := container.NewVBox(attachments, buttons)
+	// Laid out as a border, in the order Tab follows: the header fields, the text, then the
+	// attachments and the buttons.
+	w.win.SetContent(container.New(layout.NewBorderLayout(form, bottom, nil, nil), form, w.body, bottom))
 	w.keys.install(w.win.Canvas())
 }
 
-func (w *composeWindow) field(o fyne.CanvasObject, name string) fyne.CanvasObject {
-	return w.errs.beside(o, name)
+// recipients is a recipients field with its error and the addresses it suggests below it.
+func (w *composeWindow) recipients(e *escEntry, field string) fyne.CanvasObject {
+	return container.NewVBox(w.field(e, field), w.suggestions[field].box)
 }
-
-func (w *composeWindow) setError(field, msg string) { w.errs.set(field, msg) }
 
 // loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
 func (w *composeWindow) loadMailboxes(want int64) {
@@ -205,8 +214,7 @@ func (w *composeWindow) insertSignature() {
 
 // changed marks the message edited, clears the field's error, and saves the draft once typing pauses.
 func (w *composeWindow) changed(field string) {
-	w.dirty = true
-	w.setError(field, "")
+	w.formWindow.changed(field)
 	w.timerMu.Lock()
 	defer w.timerMu.Unlock()
 	if w.saveTimer != nil {
@@ -254,9 +262,45 @@ func (w *composeWindow) saveDraft(then func()) {
 			return
 		}
 		w.draft.ID = d.ID
+		w.draft.CreatedAt = d.CreatedAt
+		w.draft.MailboxID = d.MailboxID // where its server copy is
 		w.status.SetText("Draft saved " + time.Now().Format("15:04"))
+		w.keepOnServer(d)
 		if then != nil {
 			then()
+		}
+	})
+}
+
+// keepOnServer puts draft d in its mailbox's Drafts folder on the server too, replacing the
+// copy the previous save left there; one save at a time per window, in the order they came.
+// The local draft is what counts: a server that cannot be reached only says so.
+func (w *composeWindow) keepOnServer(d data.Draft) {
+	w.ui.background(func(ctx context.Context) error {
+		w.serverMu.Lock()
+		defer w.serverMu.Unlock()
+		return mailclient.KeepDraftOnServer(ctx, w.ui.store, w.ui.secrets, &d)
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
+			w.status.SetText("Draft saved " + time.Now().Format("15:04") + " here, not on the server: " + mailclient.Explain(err))
+		}
+	})
+}
+
+// dropFromServer removes the sent draft's copy from its server's Drafts folder.
+func (w *composeWindow) dropFromServer() {
+	d := w.draft
+	if d.ID == 0 {
+		return
+	}
+	w.ui.background(func(ctx context.Context) error {
+		w.serverMu.Lock() // after any save still under way
+		defer w.serverMu.Unlock()
+		return mailclient.DropDraftFromServer(ctx, w.ui.store, w.ui.secrets, &d)
+	}, func(err error) {
+		if err != nil {
+			w.ui.log.Warn("drop draft from server", "draft", d.ID, "err", err)
 		}
 	})
 }
@@ -266,6 +310,20 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 	c := w.composition()
 	if c.MailboxID == 0 {
 		w.setError(mailclient.FieldFrom, "Choose the mailbox to send from")
+		return
+	}
+	if !w.emptyBodyOK && len(c.Attachments) == 0 && emptyText(c.Body) {
+		d := dialog.NewConfirm("No text", "This message has no text and no attachment. Send it anyway?", func(ok bool) {
+			if ok {
+				w.emptyBodyOK = true
+				w.submit(allowEmptySubject)
+			} else {
+				w.win.Canvas().Focus(w.body)
+			}
+		}, w.win)
+		d.SetConfirmText("Send")
+		d.SetDismissText("Write something")
+		d.Show()
 		return
 	}
 	draftID, outboxID := w.draft.ID, w.outboxID
@@ -307,10 +365,34 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 		default:
 			w.closed, w.dirty = true, false
 			w.stopTimer()
-			w.win.Close()
+			w.dropFromServer()
+				w.win.Close()
 		}
 	})
 }
+
+// emptyText reports whether body has no text above its signature ("-- " on a line of its own).
+func emptyText(body string) bool {
+	text := body
+	if i := strings.Index("\n"+body, "\n-- \n"); i >= 0 {
+		text = body[:i]
+	}
+	return strings.TrimSpace(text) == ""
+}
+
+// bodyEntry is the text of a message. Tab moves on to the attachments and the buttons, as in
+// every form, instead of typing a tab character.
+type bodyEntry struct{ escEntry }
+
+func newBodyEntry(onEscape func(), keys shortcuts) *bodyEntry {
+	e := &bodyEntry{escEntry{onEscape: onEscape, keys: keys}}
+	e.MultiLine = true
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// AcceptsTab is false: Tab moves the focus on.
+func (e *bodyEntry) AcceptsTab() bool { return false }
 
 func (w *composeWindow) chooseAttachment() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
@@ -382,23 +464,9 @@ func (w *composeWindow) close() {
 	w.stopTimer()
 	c := w.composition()
 	empty := c.To == "" && c.Cc == "" && c.Bcc == "" && c.Subject == "" && c.Body == "" && len(c.Attachments) == 0
-	if !w.dirty || (empty && w.draft.ID == 0) {
-		w.closed = true
-		w.win.Close()
-		return
+	if empty && w.draft.ID == 0 {
+		w.dirty = false // nothing to keep
 	}
-	var d *dialog.CustomDialog
-	keep := widget.NewButton("Save draft", func() {
-		d.Hide()
-		w.saveDraft(func() { w.closed = true; w.win.Close() })
-	})
-	keep.Importance = widget.HighImportance
-	discard := widget.NewButton("Discard changes", func() {
-		d.Hide()
-		w.closed, w.dirty = true, false
-		w.win.Close()
-	})
-	d = dialog.NewCustomWithoutButtons("Close this message?", widget.NewLabel("What you typed since the draft was last saved is not kept yet."), w.win)
-	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Keep editing", func() { d.Hide() }), discard, keep})
-	d.Show()
+	w.askBeforeClosing(closeQuestion{title: "Close this message?", message: "What you typed since the draft was last saved is not kept yet.",
+		discard: "Discard changes", save: "Save draft", onSave: w.saveDraft}, func() { w.closed = true })
 }

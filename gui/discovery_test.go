@@ -77,7 +77,7 @@ func discoveringUI(t *testing.T, s *data.Store, d *mailclient.Discoverer) *UI {
 func TestUnknownDomainFindsSettingsAndAdminAddsThemToTheList(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	u := discoveringUI(t, s, ispdb(t, "imap.found.test:993", "smtp.found.test:465"))
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@found.test") }) // at once, not typed: each prefix would start a search
 	u.jobs.Wait()
 	if !strings.Contains(w.providerHint.Text, "Found settings for found.test") ||
@@ -100,7 +100,7 @@ func TestFoundSettingsUsedForOwnMailboxOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.db")
 	s := openStore(t, path, "ann")
 	u := discoveringUI(t, s, ispdb(t, srv.IMAPSAddr, srv.SMTPSAddr))
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@found.test") }) // at once, not typed: each prefix would start a search
 	u.jobs.Wait()
 	if !w.useFound.Visible() || !w.addFound.Visible() {

@@ -39,7 +39,8 @@ func TestLookalikeDomainIsShownInASCIIWithAWarning(t *testing.T) {
 	u := newTestUI(t, s)
 	c := u.openCard(nil)
 	fillCard(c, "Gmail", "imap.example.com", "smtp.example.com")
-	test.Type(c.domains.entry, "gmаil.com") // a Cyrillic а
+	act(u, func() { test.Type(c.domains.entry, "gmаil.com") }) // a Cyrillic а
+	u.jobs.Wait()
 	test.Tap(c.domains.add)
 	rows := strings.Join(labelTexts(c.domains.rows), "\n")
 	if !strings.Contains(rows, "xn--gmil-63d.com\n⚠ xn--gmil-63d.com may imitate another domain") || strings.Contains(rows, "gmаil") {
@@ -59,7 +60,7 @@ func TestLookalikeDomainIsShownInASCIIWithAWarning(t *testing.T) {
 		t.Errorf("domains list cell = %q", got)
 	}
 
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@gmаil.com") })
 	u.jobs.Wait()
 	if !w.domainWarning.Visible() || !strings.Contains(w.domainWarning.Text, "xn--gmil-63d.com may imitate another domain: it mixes Latin and Cyrillic letters") {

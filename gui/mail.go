@@ -74,7 +74,7 @@ func newMailView(u *UI) *mailView {
 	lists := container.NewHSplit(v.tree, container.NewVSplit(container.NewBorder(v.search, nil, nil, nil, v.list.content), v.reader.content))
 	lists.Offset = 0.2
 	lists.Trailing.(*container.Split).Offset = 0.5
-	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, v.actions.undoBar, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), v.status),
+	mail := container.NewBorder(toolbar, container.NewBorder(nil, nil, v.actions.undoBar, container.NewGridWrap(fyne.NewSize(220, 30), v.bar), newReasonLabel(v.status, v.ui.win, "Mail")),
 		nil, nil, lists)
 	v.welcome = v.welcomePage()
 	v.content = container.NewStack(mail, v.welcome)

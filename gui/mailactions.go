@@ -32,13 +32,7 @@ type mailActions struct {
 // newMail returns the Mail of v's screen: its changes redraw the list, and what the server
 // refuses later is said in the status line.
 func newMail(v *mailView) *mailclient.Mail {
-	onUI := func(f func()) {
-		fyne.Do(func() {
-			v.ui.applyMu.Lock()
-			defer v.ui.applyMu.Unlock()
-			f()
-		})
-	}
+	onUI := v.ui.onUI
 	return &mailclient.Mail{Store: v.ui.store, Secrets: v.ui.secrets, Log: v.ui.log,
 		Changed:       func(id int64) { onUI(func() { v.changed(id) }) },
 		FolderChanged: func(int64) { onUI(v.refreshCounts) }, // the list is redrawn by who asked

@@ -60,8 +60,7 @@ func newMailboxesView(u *UI) *mailboxesView {
 func (v *mailboxesView) createRow() fyne.CanvasObject {
 	title := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	detail := widget.NewLabel("")
-	state := widget.NewLabel("")
-	state.Truncation = fyne.TextTruncateEllipsis
+	state := newReasonLabel(widget.NewLabel(""), v.ui.win, "Mailbox")
 	logo := canvas.NewImageFromResource(theme.MailComposeIcon())
 	logo.FillMode = canvas.ImageFillContain
 	logo.SetMinSize(fyne.NewSize(28, 28))
@@ -97,7 +96,9 @@ func (v *mailboxesView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		detail = m.SenderName + " · " + detail
 	}
 	grid.Objects[1].(*widget.Label).SetText(detail)
-	state := grid.Objects[2].(*widget.Label)
+	reason := grid.Objects[2].(*reasonLabel)
+	reason.onTap = func() { v.rows.Select(id); v.showState(m) }
+	state := reason.label
 	state.SetText(stateText(m))
 	state.Importance = widget.MediumImportance
 	switch m.State {

@@ -42,9 +42,10 @@ func TestNewMailboxRefusesBadAddressesAndAsksForUnknownProvider(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	testProvider(t, s, "127.0.0.1:993", "127.0.0.1:465")
 	u := newTestUI(t, s)
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	for _, bad := range []string{"ann", "ann@", "@example.test", "ann@@example.test", "ann @example.test", strings.Repeat("a", 300) + "@example.test"} {
 		act(u, func() { w.address.SetText(bad) })
+		u.jobs.Wait()
 		w.password.SetText("secret")
 		test.Tap(w.save)
 		u.jobs.Wait()
@@ -58,6 +59,7 @@ func TestNewMailboxRefusesBadAddressesAndAsksForUnknownProvider(t *testing.T) {
 		t.Errorf("unknown domain: hint %q shown=%v", w.providerHint.Text, w.providerHint.Visible())
 	}
 	act(u, func() { w.address.SetText("ann@example.test") })
+	u.jobs.Wait()
 	if w.providerName.Text != "Example Test" || w.login.Text != "ann@example.test" || !w.login.Disabled() {
 		t.Errorf("provider %q login %q disabled=%v", w.providerName.Text, w.login.Text, w.login.Disabled())
 	}
@@ -82,8 +84,9 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	testProvider(t, s, srv.IMAPSAddr, srv.SMTPSAddr)
 	u := newTestUI(t, s)
 
-	bob := u.openMailbox(nil)
+	bob := openMailboxUI(u, nil)
 	act(u, func() { bob.address.SetText("bob@example.test") }) // at once, not typed: each prefix would start a search
+	u.jobs.Wait()
 	test.Type(bob.password, "wrong-password")
 	bob.proposed = nil
 	test.Tap(bob.save)
@@ -99,10 +102,11 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	bob.dirty = false
 	bob.close()
 
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	var saved *data.Mailbox
 	w.onSaved = func(m *data.Mailbox) { saved = m }
 	act(u, func() { w.address.SetText("ann@example.test") }) // at once, not typed: each prefix would start a search
+	u.jobs.Wait()
 	test.Type(w.password, srv.Users["ann@example.test"])
 	test.Type(w.sender, "Ann Example")
 	test.Tap(w.save)
@@ -136,7 +140,8 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	}
 
 	// Edit: a new sender name, the saved password kept; Save tests again with it.
-	e := u.openMailbox(list[0])
+	e := openMailboxUI(u, list[0])
+	u.jobs.Wait()
 	if !e.address.Disabled() || e.password.Text != "" {
 		t.Errorf("edit window: address editable %v, password shown %q", !e.address.Disabled(), e.password.Text)
 	}

@@ -122,6 +122,11 @@ func (w *mailboxWindow) startSignIn() {
 	s := w.signIn
 	p := w.provider
 	address := w.address.Text
+	if p == nil && w.orig != nil {
+		w.signInOnLoad = true // once the mailbox's provider is read
+		return
+	}
+	w.signInOnLoad = false
 	if !w.oauth() {
 		return
 	}

@@ -33,12 +33,13 @@ func TestNoKeyringOffersSessionOnlyPassword(t *testing.T) {
 	pinServer(t, s, srv, srv.IMAPSAddr)
 	pinServer(t, s, srv, srv.SMTPSAddr)
 	u := newTestUI(t, s)
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	password := srv.Users["ann@example.test"]
 	act(u, func() {
 		w.address.SetText("ann@example.test")
 		w.password.SetText(password)
 	})
+	u.jobs.Wait() // the provider lookup
 	act(u, func() { w.submit() })
 	u.jobs.Wait()
 	if msg := dialogText(t, w.win); !strings.Contains(msg, "keyring is not available") || !strings.Contains(msg, "never written to disk") {

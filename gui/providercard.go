@@ -33,11 +33,10 @@ type serverFields struct {
 
 // providerCard is the window in which one provider is viewed or edited.
 type providerCard struct {
+	formWindow
 	ui       *UI
-	win      fyne.Window
 	orig     *data.Provider
 	readOnly bool
-	dirty    bool
 	loading  bool
 
 	name      *escEntry
@@ -51,10 +50,8 @@ type providerCard struct {
 	domains   *domainEditor
 	oauth     *oauthFields
 	save      *widget.Button
-	summary   *widget.Label // how many fields need fixing, beside Save
-	errs      fieldErrors
+	summary   *widget.Label        // how many fields need fixing, beside Save
 	onSaved   func(*data.Provider) // for tests
-	keys      shortcuts
 }
 
 // openCard opens a card for p; nil opens an empty card for a new provider.
@@ -62,13 +59,12 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher, errs: fieldErrors{}}
-	c.keys = shortcuts{ctrl(fyne.KeyS): func() { c.submit() }}
+	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
 	}
-	c.win = u.app.NewWindow(title)
+	c.formWindow = newFormWindow(u.app, title, shortcuts{ctrl(fyne.KeyS): func() { c.submit() }})
 	c.build()
 	c.fill(p)
 	c.win.Resize(fyne.NewSize(660, 780))
@@ -95,7 +91,8 @@ func (c *providerCard) build() {
 	c.logoImg = canvas.NewImageFromResource(nil)
 	c.logoImg.FillMode = canvas.ImageFillContain
 	c.logoImg.SetMinSize(fyne.NewSize(64, 64))
-	c.domains = newDomainEditor(func() { c.changed(data.FieldDomains) })
+	c.domains = newDomainEditor(func() { c.changed(data.FieldDomains) }, c.close, c.keys)
+	c.watchDomainOwners()
 	c.buildOAuth()
 	c.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), c.submit)
 	c.save.Importance = widget.HighImportance
@@ -182,7 +179,7 @@ func (c *providerCard) securityChanged(f *serverFields, title string) {
 
 // entry makes an entry of the card: Escape in it closes the card, as everywhere else in it.
 func (c *providerCard) entry(text string) *escEntry {
-	e := newEscEntry(func() { c.close() }, c.keys)
+	e := c.formEntry(func() { c.close() })
 	e.SetText(text)
 	return e
 }
@@ -192,7 +189,7 @@ func (c *providerCard) field(o fyne.CanvasObject, name string) fyne.CanvasObject
 	if e, ok := o.(*escEntry); ok {
 		e.OnChanged = func(string) { c.changed(name) }
 	}
-	return c.errs.beside(o, name)
+	return c.formWindow.field(o, name)
 }
 
 // changed marks the card as edited and clears the error shown for field.
@@ -200,24 +197,41 @@ func (c *providerCard) changed(field string) {
 	if c.loading {
 		return
 	}
-	c.dirty = true
-	c.setError(field, "")
+	c.formWindow.changed(field)
+	c.countErrors()
+}
+
+// countErrors keeps the count beside Save true as fields are fixed: it counts the errors
+// still shown. It says nothing until a Save has shown some.
+func (c *providerCard) countErrors() {
+	if c.summary.Text == "" {
+		return
+	}
+	n := 0
+	for _, l := range c.errs {
+		if l.Visible() && l.Text != "" {
+			n++
+		}
+	}
+	c.summary.SetText(errorSummary(n))
+}
+
+// errorSummary is what the card says beside Save when n fields need fixing.
+func errorSummary(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "Fix the field marked in red, then save again."
+	}
+	return fmt.Sprintf("Fix the %d fields marked in red, then save again.", n)
 }
 
 // showErrors shows each field's message beside it (clearing the others) and a count beside Save.
 func (c *providerCard) showErrors(errs map[string]string) {
 	c.errs.showAll(errs)
-	switch n := len(errs); n {
-	case 0:
-		c.summary.SetText("")
-	case 1:
-		c.summary.SetText("Fix the field marked in red, then save again.")
-	default:
-		c.summary.SetText(fmt.Sprintf("Fix the %d fields marked in red, then save again.", n))
-	}
+	c.summary.SetText(errorSummary(len(errs)))
 }
-
-func (c *providerCard) setError(field, msg string) { c.errs.set(field, msg) }
 
 // fill shows p in the fields.
 func (c *providerCard) fill(p *data.Provider) {
@@ -363,19 +377,10 @@ func (c *providerCard) saveFailed(err error) {
 
 // close closes the card, asking first when it has unsaved changes.
 func (c *providerCard) close() {
-	if !c.dirty || c.readOnly {
-		c.win.Close()
-		return
+	if c.readOnly {
+		c.dirty = false
 	}
-	d := dialog.NewConfirm("Discard changes?", "This provider has changes that are not saved.", func(discard bool) {
-		if discard {
-			c.dirty = false
-			c.win.Close()
-		}
-	}, c.win)
-	d.SetConfirmText("Discard")
-	d.SetDismissText("Keep editing")
-	d.Show()
+	c.askBeforeClosing(closeQuestion{title: "Discard changes?", message: "This provider has changes that are not saved.", discard: "Discard"}, func() {})
 }
 
 func (c *providerCard) chooseLogo() {

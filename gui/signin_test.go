@@ -88,7 +88,7 @@ func TestNewMailboxSignsInWithTheBrowser(t *testing.T) {
 	}
 	u := newTestUI(t, s)
 
-	w := u.openMailbox(nil)
+	w := openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	if w.password.Visible() || !w.signIn.content.Visible() || w.signIn.button.Text != "Sign in with your browser" {
@@ -110,7 +110,7 @@ func TestNewMailboxSignsInWithTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet(t, u) // the screens showing providers reload
-	w = u.openMailbox(nil)
+	w = openMailboxUI(u, nil)
 	act(u, func() { w.address.SetText("ann@example.test") })
 	u.jobs.Wait()
 	test.Tap(w.signIn.button)

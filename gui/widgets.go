@@ -20,18 +20,20 @@ func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
 type domainEditor struct {
 	domains  []string
 	rows     *fyne.Container
-	entry    *widget.Entry
+	entry    *escEntry // with its window's Escape and shortcuts
 	add      *widget.Button
 	err      *widget.Label
 	readOnly bool
 	onChange func()
+	refuse   func(domain string) string           // why a domain may not be added, "" when it may; nil for none
+	hint     func(typed string, err error) string // the message for a domain that is not one; nil for err's
 	content  fyne.CanvasObject
 }
 
-func newDomainEditor(onChange func()) *domainEditor {
+func newDomainEditor(onChange, onEscape func(), keys shortcuts) *domainEditor {
 	d := &domainEditor{onChange: onChange, rows: container.NewVBox()}
-	d.entry = widget.NewEntry()
-	d.entry.SetPlaceHolder("Add a domain, for example example.com")
+	d.entry = newEscEntry(onEscape, keys)
+	d.entry.SetPlaceHolder("Add a domain: the part after @ in its addresses")
 	d.entry.OnSubmitted = func(string) { d.addTyped() }
 	d.entry.OnChanged = func(string) { d.showErr("") }
 	d.add = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), d.addTyped)
@@ -67,12 +69,22 @@ func (d *domainEditor) addTyped() {
 	}
 	n, err := data.NormalizeDomain(d.entry.Text)
 	if err != nil {
-		d.showErr(err.Error())
+		msg := err.Error()
+		if d.hint != nil {
+			msg = d.hint(d.entry.Text, err)
+		}
+		d.showErr(msg)
 		return
 	}
 	for _, have := range d.domains {
 		if have == n {
 			d.showErr(data.DisplayDomain(n) + " is in the list already")
+			return
+		}
+	}
+	if d.refuse != nil {
+		if why := d.refuse(n); why != "" {
+			d.showErr(why)
 			return
 		}
 	}

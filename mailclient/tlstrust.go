@@ -130,6 +130,11 @@ type PinMismatchError struct {
 	Port   int
 	Pinned string // the pinned fingerprint
 	Cert   CertInfo
+	// PinnedSubject, PinnedBy and PinnedAt tell, beside the new certificate, what the person
+	// trusted before and when; "" and zero when the pin came from a Trust without a store.
+	PinnedSubject string
+	PinnedBy      string
+	PinnedAt      time.Time
 }
 
 func (e *PinMismatchError) Error() string {
@@ -192,19 +197,19 @@ func (t *Trust) config(ctx context.Context, host string, port int, seen *handsha
 	}, nil
 }
 
-// pin returns the fingerprint pinned for host:port, "" when none.
-func (t *Trust) pin(ctx context.Context, host string, port int) (string, error) {
+// pin returns the pin of host:port, nil when none.
+func (t *Trust) pin(ctx context.Context, host string, port int) (*data.CertPin, error) {
 	if t.Pins == nil {
-		return "", nil
+		return nil, nil
 	}
 	p, err := t.Pins.CertPin(ctx, host, port)
 	if errors.Is(err, data.ErrNotFound) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read certificate pin of %s:%d: %w", host, port, err)
+		return nil, fmt.Errorf("read certificate pin of %s:%d: %w", host, port, err)
 	}
-	return p.SHA256, nil
+	return p, nil
 }
 
 // proposed returns the Proposed fingerprints in stored form.
@@ -230,7 +235,7 @@ func (t *Trust) now() time.Time {
 // verify accepts certs, the server's chain leaf first, when it verifies for host, or when the
 // leaf's fingerprint is pin or one of proposed (then pinned is true). A certificate that
 // verifies is accepted even when a pin exists: the pin was only ever needed for one that does not.
-func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin string, proposed []string) (pinned bool, err error) {
+func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin *data.CertPin, proposed []string) (pinned bool, err error) {
 	if len(certs) == 0 {
 		return false, fmt.Errorf("%s:%d sent no certificate", host, port)
 	}
@@ -243,10 +248,11 @@ func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin str
 	switch {
 	case slices.Contains(proposed, info.SHA256):
 		return true, nil
-	case pin == "":
+	case pin == nil:
 		return false, &UntrustedCertError{Host: host, Port: port, Cert: info, Reasons: t.reasons(certs, host), Err: verr}
-	case info.SHA256 != pin:
-		return false, &PinMismatchError{Host: host, Port: port, Pinned: pin, Cert: info}
+	case info.SHA256 != pin.SHA256:
+		return false, &PinMismatchError{Host: host, Port: port, Pinned: pin.SHA256, Cert: info,
+			PinnedSubject: pin.Subject, PinnedBy: pin.DecidedBy, PinnedAt: pin.DecidedAt}
 	}
 	return true, nil
 }
