@@ -366,7 +366,7 @@ func (w *composeWindow) submit(allowEmptySubject bool) {
 			w.closed, w.dirty = true, false
 			w.stopTimer()
 			w.dropFromServer()
-				w.win.Close()
+			w.win.Close()
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-
 	"mailroom/data"
 	"mailroom/mailclient"
 )

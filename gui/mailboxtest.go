@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-
 	"mailroom/data"
 	"mailroom/mailclient"
 )
