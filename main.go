@@ -64,7 +64,7 @@ func commands() []command {
 		}},
 		{name: "lookup", summary: "find the mail settings of an address: ADDRESS [--json]", run: lookup},
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
-		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME]", run: syncCmd},
+		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME] [--headers-only]", run: syncCmd},
 		{name: "repair", summary: "rebuild a database damaged only in its cached mail, keeping everything else", run: repairCmd},
 		{name: "send", summary: "send a message, its text from standard input: --from ADDRESS --to ADDR[,ADDR] [--cc ...] [--bcc ...] --subject TEXT [--attach FILE]...", run: sendCmd},
 		{name: "outbox", summary: "see and send what waits: [list [--json] | send | resend ID | remove ID]", run: outboxCmd},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -32,6 +33,9 @@ type SyncStore interface {
 	Folder(ctx context.Context, id int64) (*data.Folder, error)
 	AcquireFolderLease(ctx context.Context, folderID int64, waiting func(owner string)) (*data.FolderLease, error)
 	MarkFoldersUnchanged(ctx context.Context, list []data.FolderUnchanged) error
+	FoldersLoadedFrom(ctx context.Context, mailboxID int64) (map[int64]time.Time, error)
+	SetFolderLoadedFrom(ctx context.Context, id int64, from time.Time) error
+	DropMessagesBefore(ctx context.Context, id int64, before time.Time) (int, error)
 }
 
 // DefaultBatch is how many new messages one FETCH asks for and one transaction stores.
@@ -98,8 +102,14 @@ func SyncMailbox(ctx context.Context, store SyncStore, secrets SecretStore, m *d
 	return sums, err
 }
 
+// settingsStore is what mailboxSettings needs of the database.
+type settingsStore interface {
+	PinSource
+	Get(ctx context.Context, id int64) (*data.Provider, error)
+}
+
 // mailboxSettings returns the IMAP settings and saved password of m, with the pins of store.
-func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, m *data.Mailbox) (Settings, string, error) {
+func mailboxSettings(ctx context.Context, store settingsStore, secrets SecretStore, m *data.Mailbox) (Settings, string, error) {
 	p, err := store.Get(ctx, m.ProviderID)
 	if err != nil {
 		return Settings{}, "", fmt.Errorf("read provider of %s: %w", m.Address, err)
@@ -163,6 +173,8 @@ type syncer struct {
 	expunges atomic.Int64
 	// status is what LIST-STATUS said of each folder, by name; nil without it.
 	status map[string]*imap.StatusData
+	// loaded is the "Load emails from" date each folder was filled from, by id.
+	loaded map[int64]time.Time
 }
 
 func (sy *syncer) run() ([]FolderSummary, error) {
@@ -193,7 +205,7 @@ func (sy *syncer) run() ([]FolderSummary, error) {
 // raise it too), and the same UIDVALIDITY and UIDNEXT that the UIDs still mean the same.
 func (sy *syncer) unchanged(f *data.Folder) (data.FolderUnchanged, bool) {
 	st := sy.status[f.Name]
-	if st == nil || f.UIDNext == 0 || st.HighestModSeq == 0 || st.HighestModSeq != f.HighestModSeq ||
+	if st == nil || f.UIDNext == 0 || !sy.loaded[f.ID].Equal(sy.m.LoadFrom) || st.HighestModSeq == 0 || st.HighestModSeq != f.HighestModSeq ||
 		uint32(st.UIDNext) != f.UIDNext || st.UIDValidity != f.UIDValidity {
 		return data.FolderUnchanged{}, false
 	}
@@ -230,6 +242,9 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	}
 	stored, err := sy.store.Folders(sy.ctx, sy.m.ID)
 	if err != nil {
+		return nil, err
+	}
+	if sy.loaded, err = sy.store.FoldersLoadedFrom(sy.ctx, sy.m.ID); err != nil {
 		return nil, err
 	}
 	var out []*data.Folder
@@ -282,6 +297,9 @@ func (sy *syncer) syncFolder(f *data.Folder) (FolderSummary, error) {
 		sum.Reset = f.UIDValidity != 0
 		f.FetchedUID, f.UIDNext, f.HighestModSeq = 0, 0, 0
 	}
+	if err := sy.loadFromMoved(f, &sum); err != nil {
+		return sum, err
+	}
 	modSeq := sel.HighestModSeq
 	if !condStore {
 		modSeq = 0
@@ -309,11 +327,70 @@ func (sy *syncer) syncFolder(f *data.Folder) (FolderSummary, error) {
 		}
 	}
 	if searched {
-		if sum.New, err = sy.newMessages(f, fresh, uint32(sel.UIDNext)); err != nil {
+		n, err := sy.newMessages(f, fresh, uint32(sel.UIDNext))
+		if sum.New += n; err != nil {
+			return sum, err
+		}
+	}
+	if !sy.loaded[f.ID].Equal(sy.m.LoadFrom) { // a folder filled for the first time
+		if err := sy.store.SetFolderLoadedFrom(sy.ctx, f.ID, sy.m.LoadFrom); err != nil {
 			return sum, err
 		}
 	}
 	return sum, sy.store.SetFolderSynced(sy.ctx, f.ID, uint32(sel.UIDNext), modSeq)
+}
+
+// loadFromMoved brings the cache of f, synced before, to the mailbox's "Load emails from"
+// date when it moved since f was filled: a later date drops the older messages from the
+// cache (never from the server); an earlier one fetches the older messages the server has
+// and the cache lacks.
+func (sy *syncer) loadFromMoved(f *data.Folder, sum *FolderSummary) error {
+	had, want := sy.loaded[f.ID], sy.m.LoadFrom
+	if f.UIDNext == 0 || had.Equal(want) {
+		return nil
+	}
+	if !want.IsZero() && (had.IsZero() || want.After(had)) {
+		n, err := sy.store.DropMessagesBefore(sy.ctx, f.ID, want)
+		sum.Removed += n
+		if err == nil {
+			sy.loaded[f.ID] = want
+		}
+		return err
+	}
+	if f.FetchedUID > 0 {
+		criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(1, imap.UID(f.FetchedUID))}, Since: want}
+		server, err := sy.search(criteria)
+		if err != nil {
+			return err
+		}
+		local, err := sy.store.MessageUIDs(sy.ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		older := absent(server, local)
+		n, err := sy.fetchNew(f, older) // stored below FetchedUID: it stays as it is
+		if sum.New += n; err != nil {
+			return err
+		}
+	}
+	if err := sy.store.SetFolderLoadedFrom(sy.ctx, f.ID, want); err != nil {
+		return err
+	}
+	sy.loaded[f.ID] = want
+	return nil
+}
+
+// absent returns the UIDs of server, ascending, that are not in local (ascending).
+func absent(server imap.UIDSet, local []uint32) []uint32 {
+	nums, _ := server.Nums()
+	var out []uint32
+	for _, u := range nums {
+		if _, found := slices.BinarySearch(local, uint32(u)); !found {
+			out = append(out, uint32(u))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // arrivedBefore returns how many of the server's messages at SELECT lie above fetchedUID:
