@@ -31,6 +31,7 @@ type mailboxWindow struct {
 	passwordLabel                              *widget.Label
 	signIn                                     *signInPanel
 	signature                                  *widget.Entry
+	keep                                       *widget.Check // Keep messages on this computer
 	providerName                               *widget.Label
 	providerLogo                               *canvas.Image
 	providerPick                               *widget.Select
@@ -102,6 +103,7 @@ func (w *mailboxWindow) build() {
 	w.loadFrom = newEscEntry(w.close, w.keys)
 	w.loadFrom.SetPlaceHolder("All mail (or a date such as 2025-01-31)")
 	w.loadFrom.OnChanged = func(string) { w.changed(fieldLoadFrom) }
+	w.keep = newKeepCheck(func() { w.dirty = true })
 
 	w.providerName = widget.NewLabelWithStyle("Type the address to find its provider", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.providerLogo = canvas.NewImageFromResource(nil)
@@ -146,6 +148,7 @@ func (w *mailboxWindow) build() {
 		widget.NewLabel("Sender name"), w.field(w.sender, data.FieldSenderName),
 		widget.NewLabel("Signature"), w.field(w.signature, data.FieldSignature),
 		widget.NewLabel("Load emails from"), w.field(w.loadFrom, fieldLoadFrom),
+		layoutSpacer(), w.keep,
 	)
 	test := container.NewVBox(widget.NewSeparator(), w.steps.content, w.result, w.certInfo,
 		container.NewHBox(w.trust, w.saveAnyway))
@@ -388,6 +391,7 @@ func (w *mailboxWindow) fill(m *data.Mailbox) {
 	if !m.LoadFrom.IsZero() {
 		w.loadFrom.SetText(m.LoadFrom.Format(time.DateOnly))
 	}
+	fillKeep(w.keep, w.ui.store, m.ID)
 	w.dirty = false
 }
 
@@ -630,7 +634,7 @@ func (w *mailboxWindow) saveWithoutTest() {
 func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
 	found := w.provider
 	secret, typed := w.signInSecret(password), w.signInSecret(w.password.Text)
-	token := w.signIn.token
+	token, keep := w.signIn.token, w.keep.Checked
 	w.ui.background(func(ctx context.Context) error {
 		var err error
 		switch {
@@ -643,6 +647,9 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		}
 		if err == nil && token != nil {
 			w.ui.creds.Keep(m.KeyringRef, token)
+		}
+		if err == nil {
+			err = saveKeep(ctx, w.ui.store, m.ID, keep)
 		}
 		return err
 	}, func(err error) {
