@@ -559,7 +559,7 @@ type batch struct {
 	upTo uint32
 }
 
-// fetchNew fetches uids in batches while a writer stores the previous batch, so the network
+// fetchNew fetches uids in batches while a writer stores the previous ones, so the network
 // and the database work at the same time; progress is reported as batches are stored.
 func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
 	total := len(uids)
@@ -567,7 +567,9 @@ func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	writes := make(chan batch, 1)
+	// A few batches (each at most maxBatchBytes, usually far less) may wait for the writer,
+	// so that a slow commit does not stop the reading, and with it the server.
+	writes := make(chan batch, 4)
 	written := make(chan error, 1)
 	stored := 0
 	go func() {
