@@ -65,7 +65,7 @@ func commands() []command {
 		}},
 		{name: "lookup", summary: "find the mail settings of an address: ADDRESS [--json]", run: lookup},
 		{name: "mailbox", summary: "work with your personal mailboxes", sub: mailboxCommands()},
-		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME]", run: syncCmd},
+		{name: "sync", summary: "download new mail: [ADDRESS] [--folder NAME] [--headers-only]", run: syncCmd},
 		{name: "messages", summary: "print cached messages, newest first: [ADDRESS] [--folder NAME] [--search TEXT] [--limit N] [--json]", run: messagesCmd},
 		{name: "message", summary: "work with one message", sub: messageCommands()},
 		{name: "repair", summary: "rebuild a database damaged only in its cached mail, keeping everything else", run: repairCmd},

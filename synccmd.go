@@ -15,13 +15,14 @@ import (
 )
 
 // syncUsage is the synopsis of "mailroom sync".
-const syncUsage = "mailroom sync [ADDRESS] [--folder NAME]"
+const syncUsage = "mailroom sync [ADDRESS] [--folder NAME] [--headers-only]"
 
 // syncCmd downloads new mail of one mailbox, or of every mailbox, into the database.
 func syncCmd(e *env, args []string) int {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	folder := fs.String("folder", "", "sync only this folder")
+	headersOnly := fs.Bool("headers-only", false, "do not download the bodies of messages kept on this computer")
 	if err := parseArgs(fs, args); err != nil || fs.NArg() > 1 {
 		fmt.Fprintln(e.stderr, "Usage: "+syncUsage)
 		return 2
@@ -32,10 +33,15 @@ func syncCmd(e *env, args []string) int {
 		if boxes == nil {
 			return code
 		}
-		c := mailclient.NewCoordinator(s, data.NewSecrets(), mailclient.CoordinatorOptions{Log: e.log})
+		secrets := data.NewSecrets()
+		c := mailclient.NewCoordinator(s, secrets, mailclient.CoordinatorOptions{Log: e.log})
 		status := 0
 		for _, m := range boxes {
-			if code := syncOne(ctx, e, c, m, *folder); code != 0 {
+			code := syncOne(ctx, e, c, m, *folder)
+			if code == 0 && !*headersOnly {
+				code = downloadBodies(ctx, e, s, secrets, m)
+			}
+			if code != 0 {
 				status = code
 			}
 			if ctx.Err() != nil {
@@ -109,6 +115,26 @@ func syncOne(ctx context.Context, e *env, c *mailclient.Coordinator, m *data.Mai
 	return 0
 }
 
+// downloadBodies downloads the bodies of m's messages that are kept on this computer and not
+// yet cached (mailclient.DownloadBodies), saying how many it stored.
+func downloadBodies(ctx context.Context, e *env, s *data.Store, secrets *data.Secrets, m *data.Mailbox) int {
+	p := newProgressLine(e.stdout, m.Address)
+	n, err := mailclient.DownloadBodies(ctx, s, secrets, m, mailclient.BodyOptions{
+		Progress: func(folder string, done int) { p.bodies(folder, done) }})
+	p.end()
+	switch {
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(e.stdout, "%s: cancelled; the next sync downloads the rest of the messages.\n", m.Address)
+		return 130
+	case err != nil:
+		return fail(e, "download messages of "+m.Address, err)
+	}
+	if n > 0 {
+		fmt.Fprintf(e.stdout, "%s: %d messages downloaded to keep on this computer.\n", m.Address, n)
+	}
+	return 0
+}
+
 // progressLine shows a sync's progress: one line rewritten in place on a terminal, a line
 // per folder with new mail elsewhere.
 type progressLine struct {
@@ -144,6 +170,18 @@ func (p *progressLine) update(folder string, done, total int) {
 	if total > 0 {
 		line += fmt.Sprintf(": %d of %d new messages (%d%%)", done, total, done*100/total)
 	}
+	pad := max(0, p.width-len(line))
+	p.width = len(line)
+	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
+}
+
+// bodies shows how many message bodies of folder are downloaded, on a terminal only.
+func (p *progressLine) bodies(folder string, done int) {
+	if !p.terminal || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	line := fmt.Sprintf("%s: %s: %d messages downloaded", p.address, folder, done)
 	pad := max(0, p.width-len(line))
 	p.width = len(line)
 	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Sync benchmark: seeds 100,000 messages into a Dovecot folder on 127.0.0.1 (through
-# .ci/with-test-env.sh) and measures side by side in one run: a bare go-imap UID FETCH vs
-# Mailroom's full first sync into SQLite, a resync of the unchanged folder, a resync after
-# 1,000 new messages (beside a bare SELECT + UID FETCH of 1,000 new ones, alternated over
-# ROUNDS fresh batches each so both pay Dovecot's indexing of new files, medians; and at
-# SMALL messages vs N), and the peak heap during the full sync; then the message list's first
-# page and a search on a 100,000-message cache (go test -bench in data/). Each as a ratio.
+# Sync benchmark, as whole processes side by side in one run (bench/syncbench): seeds N
+# messages into the Inbox of the test Dovecot (bench/seed, through .ci/with-test-env.sh) and
+# compares, over ROUNDS alternating rounds, `mailroom sync` (full first sync of every folder,
+# then an unchanged resync) with a bare go-imap client's SELECT + FETCH 1:* of the same items
+# (bench/syncbench/bare); then the resync after MORE new messages with the bare client's
+# SELECT + UID FETCH of as many; and the full sync's peak RSS. Then the message list's first
+# page and a search on a 100,000-message cache (go test -bench in data/). Each as a ratio,
+# median and slowest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=bench/out
 mkdir -p "$OUT"
 N="${N:-100000}"
+MORE="${MORE:-1000}"
 ROUNDS="${ROUNDS:-3}"
-SMALL="${SMALL:-10000}"
+go build -o "$OUT/mailroom" .
 go build -o "$OUT/syncbench" ./bench/syncbench
-bash .ci/with-test-env.sh "$OUT/syncbench" -n "$N" -more 1000 -rounds "$ROUNDS" -small "$SMALL" -dir "$OUT" | tee "$OUT/sync.txt"
+go build -o "$OUT/bare" ./bench/syncbench/bare
+go build -o "$OUT/seed" ./bench/seed
+bash .ci/with-test-env.sh "$OUT/syncbench" -n "$N" -more "$MORE" -rounds "$ROUNDS" -dir "$PWD/$OUT" \
+    -mailroom "$PWD/$OUT/mailroom" -bare "$PWD/$OUT/bare" -seed "$PWD/$OUT/seed" | tee "$OUT/sync.txt"
+[ "${MESSAGES:-1}" = 0 ] && exit 0
 go test -run XXX -bench 'MessagePage|SearchMessages' -benchtime 200x ./data/ | tee "$OUT/messages.txt"
 echo
 echo "== message list ratios (lower is better)"

@@ -34,7 +34,7 @@ func (w *mailboxWindow) saveWithoutTest() {
 func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
 	found := w.current()
 	secret, typed := w.signInSecret(password), w.signInSecret(w.password.Text)
-	token := w.signIn.token
+	token, keep := w.signIn.token, w.keep.Checked
 	w.ui.background(func(ctx context.Context) error {
 		var err error
 		switch {
@@ -47,6 +47,9 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		}
 		if err == nil && token != nil {
 			w.ui.creds.Keep(m.KeyringRef, token)
+		}
+		if err == nil {
+			err = saveKeep(ctx, w.ui.store, m.ID, keep)
 		}
 		return err
 	}, func(err error) {

@@ -28,6 +28,7 @@ type mailboxWindow struct {
 	passwordLabel                              *widget.Label
 	signIn                                     *signInPanel
 	signature                                  *widget.Entry
+	keep                                       *widget.Check // Keep messages on this computer
 	providerName                               *widget.Label
 	providerLogo                               *canvas.Image
 	providerPick                               *widget.Select
@@ -103,6 +104,7 @@ func (w *mailboxWindow) build() {
 	w.loadFrom = w.formEntry(w.close)
 	w.loadFrom.SetPlaceHolder("All mail (or a date such as 2025-01-31)")
 	w.loadFrom.OnChanged = func(string) { w.changed(fieldLoadFrom) }
+	w.keep = newKeepCheck(func() { w.dirty = true })
 
 	w.providerName = widget.NewLabelWithStyle("Type the address to find its provider", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.providerLogo = canvas.NewImageFromResource(nil)
@@ -147,6 +149,7 @@ func (w *mailboxWindow) build() {
 		widget.NewLabel("Sender name"), w.field(w.sender, data.FieldSenderName),
 		widget.NewLabel("Signature"), w.field(w.signature, data.FieldSignature),
 		widget.NewLabel("Load emails from"), w.field(w.loadFrom, fieldLoadFrom),
+		layoutSpacer(), w.keep,
 	)
 	test := container.NewVBox(widget.NewSeparator(), w.steps.content, w.certInfo)
 	w.closeBtn = widget.NewButton("Cancel", w.close)
@@ -213,6 +216,7 @@ func (w *mailboxWindow) fill(m *data.Mailbox) {
 	if !m.LoadFrom.IsZero() {
 		w.loadFrom.SetText(m.LoadFrom.Format(time.DateOnly))
 	}
+	fillKeep(w.keep, w.ui.store, m.ID)
 	w.dirty = false
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -31,6 +32,11 @@ type SyncStore interface {
 	SetFolderSynced(ctx context.Context, id int64, uidNext uint32, highestModSeq uint64) error
 	Folder(ctx context.Context, id int64) (*data.Folder, error)
 	AcquireFolderLease(ctx context.Context, folderID int64, waiting func(owner string)) (*data.FolderLease, error)
+	MarkFoldersUnchanged(ctx context.Context, list []data.FolderUnchanged) error
+	SyncFolders(ctx context.Context, mailboxID int64) ([]*data.Folder, error)
+	FoldersLoadedFrom(ctx context.Context, mailboxID int64) (map[int64]time.Time, error)
+	SetFolderLoadedFrom(ctx context.Context, id int64, from time.Time) error
+	DropMessagesBefore(ctx context.Context, id int64, before time.Time) (int, error)
 }
 
 // DefaultBatch is how many new messages one FETCH asks for and one transaction stores.
@@ -97,8 +103,14 @@ func SyncMailbox(ctx context.Context, store SyncStore, secrets SecretStore, m *d
 	return sums, err
 }
 
+// settingsStore is what mailboxSettings needs of the database.
+type settingsStore interface {
+	PinSource
+	Get(ctx context.Context, id int64) (*data.Provider, error)
+}
+
 // mailboxSettings returns the IMAP settings and saved password of m, with the pins of store.
-func mailboxSettings(ctx context.Context, store SyncStore, secrets SecretStore, m *data.Mailbox) (Settings, string, error) {
+func mailboxSettings(ctx context.Context, store settingsStore, secrets SecretStore, m *data.Mailbox) (Settings, string, error) {
 	p, err := store.Get(ctx, m.ProviderID)
 	if err != nil {
 		return Settings{}, "", fmt.Errorf("read provider of %s: %w", m.Address, err)
@@ -160,6 +172,10 @@ type syncer struct {
 	// expunges counts the EXPUNGE responses announced on the connection: the server's view
 	// of the selected folder changed after its SELECT.
 	expunges atomic.Int64
+	// status is what LIST-STATUS said of each folder, by name; nil without it.
+	status map[string]*imap.StatusData
+	// loaded is the "Load emails from" date each folder was filled from, by id.
+	loaded map[int64]time.Time
 }
 
 func (sy *syncer) run() ([]FolderSummary, error) {
@@ -168,22 +184,45 @@ func (sy *syncer) run() ([]FolderSummary, error) {
 		return nil, err
 	}
 	var sums []FolderSummary
+	var same []data.FolderUnchanged
 	for _, f := range folders {
+		if u, ok := sy.unchanged(f); ok {
+			sy.progress(f.Name, 0, 0)
+			sums, same = append(sums, FolderSummary{Folder: f.Name}), append(same, u)
+			continue
+		}
 		sum, err := sy.folder(f)
 		if err != nil {
 			return sums, fmt.Errorf("sync %s: %w", f.Name, err)
 		}
 		sums = append(sums, sum)
 	}
-	return sums, nil
+	return sums, sy.store.MarkFoldersUnchanged(sy.ctx, same)
+}
+
+// unchanged reports whether LIST-STATUS showed that f has not changed since its last
+// complete sync, so that it need not even be selected: with CONDSTORE an unchanged
+// HIGHESTMODSEQ proves that no message came, changed or went (RFC 7162 makes an expunge
+// raise it too), and the same UIDVALIDITY and UIDNEXT that the UIDs still mean the same.
+func (sy *syncer) unchanged(f *data.Folder) (data.FolderUnchanged, bool) {
+	st := sy.status[f.Name]
+	if st == nil || f.UIDNext == 0 || !sy.loaded[f.ID].Equal(sy.m.LoadFrom) || st.HighestModSeq == 0 || st.HighestModSeq != f.HighestModSeq ||
+		uint32(st.UIDNext) != f.UIDNext || st.UIDValidity != f.UIDValidity {
+		return data.FolderUnchanged{}, false
+	}
+	return data.FolderUnchanged{ID: f.ID, UIDValidity: f.UIDValidity, UIDNext: f.UIDNext, HighestModSeq: f.HighestModSeq}, true
 }
 
 // folders lists the server's folders with their roles, stores them, and returns the
 // selectable ones to sync.
 func (sy *syncer) folders() ([]*data.Folder, error) {
-	var opts *imap.ListOptions
-	if sy.ic.has(imap.CapSpecialUse) {
-		opts = &imap.ListOptions{ReturnSpecialUse: true}
+	opts := &imap.ListOptions{ReturnSpecialUse: sy.ic.has(imap.CapSpecialUse)}
+	if sy.ic.has(imap.CapListStatus) && sy.ic.has(imap.CapCondStore) {
+		// One command tells which folders changed at all: the others are not selected.
+		opts.ReturnStatus = &imap.StatusOptions{UIDNext: true, UIDValidity: true, HighestModSeq: true}
+	}
+	if !opts.ReturnSpecialUse && opts.ReturnStatus == nil {
+		opts = nil
 	}
 	list, err := listFolders(sy.ic.Client, opts)
 	if err != nil {
@@ -192,12 +231,21 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	infos := make([]data.FolderInfo, 0, len(list))
 	for _, l := range list {
 		infos = append(infos, folderInfo(l))
+		if l.Status != nil {
+			if sy.status == nil {
+				sy.status = map[string]*imap.StatusData{}
+			}
+			sy.status[l.Mailbox] = l.Status
+		}
 	}
 	if err := sy.store.SaveFolders(sy.ctx, sy.m.ID, infos); err != nil {
 		return nil, err
 	}
-	stored, err := sy.store.Folders(sy.ctx, sy.m.ID)
+	stored, err := sy.store.SyncFolders(sy.ctx, sy.m.ID)
 	if err != nil {
+		return nil, err
+	}
+	if sy.loaded, err = sy.store.FoldersLoadedFrom(sy.ctx, sy.m.ID); err != nil {
 		return nil, err
 	}
 	var out []*data.Folder
@@ -250,6 +298,9 @@ func (sy *syncer) syncFolder(f *data.Folder) (FolderSummary, error) {
 		sum.Reset = f.UIDValidity != 0
 		f.FetchedUID, f.UIDNext, f.HighestModSeq = 0, 0, 0
 	}
+	if err := sy.loadFromMoved(f, &sum); err != nil {
+		return sum, err
+	}
 	modSeq := sel.HighestModSeq
 	if !condStore {
 		modSeq = 0
@@ -277,11 +328,70 @@ func (sy *syncer) syncFolder(f *data.Folder) (FolderSummary, error) {
 		}
 	}
 	if searched {
-		if sum.New, err = sy.newMessages(f, fresh, uint32(sel.UIDNext)); err != nil {
+		n, err := sy.newMessages(f, fresh, uint32(sel.UIDNext))
+		if sum.New += n; err != nil {
+			return sum, err
+		}
+	}
+	if !sy.loaded[f.ID].Equal(sy.m.LoadFrom) { // a folder filled for the first time
+		if err := sy.store.SetFolderLoadedFrom(sy.ctx, f.ID, sy.m.LoadFrom); err != nil {
 			return sum, err
 		}
 	}
 	return sum, sy.store.SetFolderSynced(sy.ctx, f.ID, uint32(sel.UIDNext), modSeq)
+}
+
+// loadFromMoved brings the cache of f, synced before, to the mailbox's "Load emails from"
+// date when it moved since f was filled: a later date drops the older messages from the
+// cache (never from the server); an earlier one fetches the older messages the server has
+// and the cache lacks.
+func (sy *syncer) loadFromMoved(f *data.Folder, sum *FolderSummary) error {
+	had, want := sy.loaded[f.ID], sy.m.LoadFrom
+	if f.UIDNext == 0 || had.Equal(want) {
+		return nil
+	}
+	if !want.IsZero() && (had.IsZero() || want.After(had)) {
+		n, err := sy.store.DropMessagesBefore(sy.ctx, f.ID, want)
+		sum.Removed += n
+		if err == nil {
+			sy.loaded[f.ID] = want
+		}
+		return err
+	}
+	if f.FetchedUID > 0 {
+		criteria := &imap.SearchCriteria{UID: []imap.UIDSet{uidRange(1, imap.UID(f.FetchedUID))}, Since: want}
+		server, err := sy.search(criteria)
+		if err != nil {
+			return err
+		}
+		local, err := sy.store.MessageUIDs(sy.ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		older := absent(server, local)
+		n, err := sy.fetchNew(f, older) // stored below FetchedUID: it stays as it is
+		if sum.New += n; err != nil {
+			return err
+		}
+	}
+	if err := sy.store.SetFolderLoadedFrom(sy.ctx, f.ID, want); err != nil {
+		return err
+	}
+	sy.loaded[f.ID] = want
+	return nil
+}
+
+// absent returns the UIDs of server, ascending, that are not in local (ascending).
+func absent(server imap.UIDSet, local []uint32) []uint32 {
+	nums, _ := server.Nums()
+	var out []uint32
+	for _, u := range nums {
+		if _, found := slices.BinarySearch(local, uint32(u)); !found {
+			out = append(out, uint32(u))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // arrivedBefore returns how many of the server's messages at SELECT lie above fetchedUID:
@@ -449,7 +559,7 @@ type batch struct {
 	upTo uint32
 }
 
-// fetchNew fetches uids in batches while a writer stores the previous batch, so the network
+// fetchNew fetches uids in batches while a writer stores the previous ones, so the network
 // and the database work at the same time; progress is reported as batches are stored.
 func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
 	total := len(uids)
@@ -457,7 +567,9 @@ func (sy *syncer) fetchNew(f *data.Folder, uids []uint32) (int, error) {
 	if total == 0 {
 		return 0, nil
 	}
-	writes := make(chan batch, 1)
+	// A few batches (each at most maxBatchBytes, usually far less) may wait for the writer,
+	// so that a slow commit does not stop the reading, and with it the server.
+	writes := make(chan batch, 4)
 	written := make(chan error, 1)
 	stored := 0
 	go func() {
@@ -490,48 +602,98 @@ var newMessageItems = &imap.FetchOptions{UID: true, Flags: true, InternalDate: t
 const maxBatchBytes = 8 << 20
 
 // fetchBatches fetches uids a batch per FETCH, translating each message as it arrives, and
-// hands the rows to writes; a batch is recorded as fetched up to its last UID once whole.
+// hands the rows to writes; a batch is recorded as fetched up to its last UID once whole,
+// in order. The FETCH of the next batch is sent before the answer to the current one ends,
+// so the server streams batch after batch without waiting for a round trip between them.
+// Each command in flight has its own reader: a server may interleave the answers of
+// pipelined commands, and go-imap hands each message only to the command that asked for it.
 func (sy *syncer) fetchBatches(uids []uint32, writes chan<- batch) error {
-	send := func(b batch) error {
-		select {
-		case writes <- b:
-			return nil
-		case <-sy.ctx.Done():
-			return sy.ctx.Err()
+	chunks := slices.Collect(slices.Chunk(uids, sy.opt.Batch))
+	next := sy.startBatch(chunks[0], writes)
+	for i := range chunks {
+		cur := next
+		if next = nil; i+1 < len(chunks) {
+			next = sy.startBatch(chunks[i+1], writes)
 		}
-	}
-	for chunk := range slices.Chunk(uids, sy.opt.Batch) {
-		var set imap.UIDSet
-		for _, u := range chunk {
-			set.AddNum(imap.UID(u))
-		}
-		cmd := sy.ic.Fetch(set, newMessageItems)
-		msgs, size := make([]*data.Message, 0, len(chunk)), 0
-		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			b, err := msg.Collect()
-			if err != nil {
-				cmd.Close()
-				return wrapIMAP("FETCH", err)
+		err := cur.wait(sy.ctx, writes)
+		if err != nil {
+			if next != nil { // its reader ends with the answer (or the closed connection)
+				next.wait(sy.ctx, nil)
 			}
-			if b.UID == 0 {
-				continue
-			}
-			m := messageOf(b)
-			msgs, size = append(msgs, m), size+rowSize(m)
-			if size > maxBatchBytes { // stored, but not yet recorded as fetched
-				if err := send(batch{msgs: msgs}); err != nil {
-					cmd.Close()
-					return err
-				}
-				msgs, size = make([]*data.Message, 0, len(chunk)), 0
-			}
-		}
-		if err := cmd.Close(); err != nil {
-			return wrapIMAP("FETCH", err)
-		}
-		if err := send(batch{msgs: msgs, upTo: chunk[len(chunk)-1]}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// batchFetch is one FETCH in flight, read by its own goroutine.
+type batchFetch struct {
+	done chan batchResult
+}
+
+type batchResult struct {
+	last batch // the rows after any sent early, with the chunk's last UID
+	err  error
+}
+
+// startBatch sends the FETCH of chunk and reads its answer in the background: rows beyond
+// maxBatchBytes go to writes at once (stored, not yet recorded as fetched); the rest, with
+// the chunk's last UID, wait for wait.
+func (sy *syncer) startBatch(chunk []uint32, writes chan<- batch) *batchFetch {
+	var set imap.UIDSet
+	for _, u := range chunk { // contiguous UIDs merge into ranges: 1:500, not 1,2,3,…
+		set.AddNum(imap.UID(u))
+	}
+	cmd := sy.ic.Fetch(set, newMessageItems)
+	f := &batchFetch{done: make(chan batchResult, 1)}
+	go func() {
+		msgs, err := sy.readBatch(cmd, len(chunk), writes)
+		f.done <- batchResult{last: batch{msgs: msgs, upTo: chunk[len(chunk)-1]}, err: err}
+	}()
+	return f
+}
+
+// wait waits for f's answer and hands its last rows to writes (when not nil).
+func (f *batchFetch) wait(ctx context.Context, writes chan<- batch) error {
+	r := <-f.done
+	if r.err != nil || writes == nil {
+		return r.err
+	}
+	select {
+	case writes <- r.last:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// readBatch reads the answer to cmd, a FETCH of n messages, and returns its rows; when they
+// grow beyond maxBatchBytes they are sent to writes in parts.
+func (sy *syncer) readBatch(cmd *imapclient.FetchCommand, n int, writes chan<- batch) ([]*data.Message, error) {
+	msgs, size := make([]*data.Message, 0, n), 0
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		b, err := msg.Collect()
+		if err != nil {
+			cmd.Close()
+			return nil, wrapIMAP("FETCH", err)
+		}
+		if b.UID == 0 {
+			continue
+		}
+		m := messageOf(b)
+		msgs, size = append(msgs, m), size+rowSize(m)
+		if size > maxBatchBytes { // stored, but not yet recorded as fetched
+			select {
+			case writes <- batch{msgs: msgs}:
+			case <-sy.ctx.Done():
+				cmd.Close()
+				return nil, sy.ctx.Err()
+			}
+			msgs, size = make([]*data.Message, 0, n), 0
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, wrapIMAP("FETCH", err)
+	}
+	return msgs, nil
 }

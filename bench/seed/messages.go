@@ -9,12 +9,12 @@ import (
 	"mailroom/data"
 )
 
-// seedMessages gives store's user a mailbox whose Inbox holds n generated messages, written
+// seedCache gives store's user a mailbox whose Inbox holds n generated messages, written
 // 1,000 per transaction as a sync writes them. Their Date headers differ from their arrival
 // order (written up to two days before arriving); every 50th has no Date header and every
 // 997th claims 2099, so the list's Date order can be seen; some are unread, flagged or carry
 // an attachment.
-func seedMessages(ctx context.Context, s *data.Store, n int) error {
+func seedCache(ctx context.Context, s *data.Store, n int) error {
 	p := data.NewProvider()
 	p.Name, p.IMAP.Host, p.SMTP.Host = "Seeded mail", "imap.seeded.invalid", "smtp.seeded.invalid"
 	p.Domains = []string{"seeded.invalid"}

@@ -1,0 +1,55 @@
+package gui
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"mailroom/data"
+	"mailroom/internal/testenv"
+)
+
+// "Keep messages on this computer" is on for a new mailbox, and unticking it in the mailbox
+// window is saved with the mailbox and shown the next time the window opens.
+func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
+	srv := testenv.Load(t)
+	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
+	testProvider(t, s, srv.IMAPSAddr, srv.SMTPSAddr)
+	u := newTestUI(t, s)
+	ctx := context.Background()
+
+	w := u.openMailbox(nil)
+	var saved *data.Mailbox
+	w.onSaved = func(m *data.Mailbox) { saved = m }
+	if !w.keep.Checked {
+		t.Error("Keep messages on this computer is off for a new mailbox")
+	}
+	act(u, func() { w.address.SetText("ann@example.test") })
+	test.Type(w.password, srv.Users["ann@example.test"])
+	test.Tap(w.save)
+	u.jobs.Wait()
+	test.Tap(w.trust)
+	u.jobs.Wait()
+	if saved == nil {
+		t.Fatalf("not saved: %q", w.result.Text)
+	}
+	if keep, err := s.KeepMessages(ctx, saved.ID); err != nil || !keep {
+		t.Errorf("saved keep = %v, %v; want on", keep, err)
+	}
+
+	e := u.openMailbox(saved)
+	if !e.keep.Checked {
+		t.Error("the edit window shows keep off")
+	}
+	test.Tap(e.keep)
+	test.Tap(e.save)
+	u.jobs.Wait()
+	if keep, err := s.KeepMessages(ctx, saved.ID); err != nil || keep {
+		t.Errorf("after unticking: keep = %v, %v (%q); want off", keep, err, e.result.Text)
+	}
+	if again := u.openMailbox(saved); again.keep.Checked {
+		t.Error("the window opened again shows keep on")
+	}
+}
