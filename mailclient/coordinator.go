@@ -15,6 +15,7 @@ import (
 // Errors are those documented on data.Store.
 type CoordinatorStore interface {
 	WatchStore
+	BodyStore
 	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
 	Mailbox(ctx context.Context, id int64) (*data.Mailbox, error)
 	Changes(kinds data.Kind) (<-chan data.Change, func())
@@ -59,7 +60,11 @@ type CoordinatorOptions struct {
 	RetryFirst time.Duration
 	// WatchOptions are passed on to WatchInbox (its callbacks are the coordinator's).
 	WatchOptions WatchOptions
-	Log          *slog.Logger // nil for slog.Default()
+	// Bodies downloads, after each sync of a mailbox that did not fail, the bodies of the
+	// messages it keeps on this computer (DownloadBodies) in the mailbox's turn; a sync of
+	// that mailbox asking for the turn stops the download, which goes on after it.
+	Bodies bool
+	Log    *slog.Logger // nil for slog.Default()
 }
 
 // Coordinator owns every sync of this process: one sync per mailbox at a time (so one per
@@ -79,6 +84,7 @@ type Coordinator struct {
 	queued    map[runKey]*syncRun // requested, waiting for the mailbox's turn
 	running   map[runKey]*syncRun
 	turns     map[int64]chan struct{} // one token per mailbox: held by the sync under way
+	bodies    map[int64]*bodyRun      // mailbox id -> its body download, waiting or under way
 	runCtx    context.Context         // every sync's; Cancel ends it and makes another
 	cancelAll context.CancelFunc
 	failures  int       // scheduled rounds failed in a row
@@ -111,7 +117,7 @@ func NewCoordinator(store CoordinatorStore, secrets SecretStore, opt Coordinator
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Coordinator{store: store, secrets: secrets, opt: opt, log: log, interval: opt.Interval,
 		listeners: map[int]func(SyncEvent){}, queued: map[runKey]*syncRun{}, running: map[runKey]*syncRun{},
-		turns: map[int64]chan struct{}{}, runCtx: ctx, cancelAll: cancel}
+		turns: map[int64]chan struct{}{}, bodies: map[int64]*bodyRun{}, runCtx: ctx, cancelAll: cancel}
 }
 
 // Listen calls fn with every event from now on, from the coordinator's goroutines (one
@@ -267,6 +273,7 @@ func (c *Coordinator) turn(ctx context.Context, id int64) (func(), error) {
 
 func (c *Coordinator) execute(ctx context.Context, key runKey, m *data.Mailbox, folder string, r *syncRun) {
 	defer c.wg.Done()
+	c.stopBodies(m.ID)
 	release, err := c.turn(ctx, m.ID)
 	c.mu.Lock()
 	delete(c.queued, key)
@@ -296,6 +303,9 @@ func (c *Coordinator) execute(ctx context.Context, key runKey, m *data.Mailbox, 
 		c.log.Warn("sync", "mailbox", m.Address, "folder", folder, "err", r.err)
 	}
 	c.emit(SyncEvent{Kind: SyncEnded, Mailbox: m, Folder: folder, Err: r.err, Summaries: r.sums})
+	if r.err == nil && c.opt.Bodies {
+		c.startBodies(ctx, m)
+	}
 	for _, s := range r.sums {
 		if isInbox(s.Folder) && s.New > 0 && before != nil {
 			c.arrived(ctx, m, before, s)
@@ -467,7 +477,10 @@ func (c *Coordinator) onSchedule(ctx context.Context, wg *sync.WaitGroup) {
 // mailbox's turn, so they never overlap another sync of the mailbox.
 func (c *Coordinator) watch(ctx context.Context, m *data.Mailbox) {
 	opt := c.opt.WatchOptions
-	opt.Turn = func(ctx context.Context) (func(), error) { return c.turn(ctx, m.ID) }
+	opt.Turn = func(ctx context.Context) (func(), error) {
+		c.stopBodies(m.ID)
+		return c.turn(ctx, m.ID)
+	}
 	opt.Failed = func(err error, retryIn time.Duration) {
 		c.log.Info("inbox watcher", "mailbox", m.Address, "err", err)
 		c.emit(SyncEvent{Kind: WatchFailed, Mailbox: m, Folder: watchInboxFolder, Err: err, RetryIn: retryIn})
@@ -494,4 +507,50 @@ func CappedBackoff(first, limit time.Duration, failures int) time.Duration {
 		d *= 2
 	}
 	return min(d, limit)
+}
+
+// bodyRun is the body download of one mailbox.
+type bodyRun struct{ cancel context.CancelFunc }
+
+// startBodies starts the body download of mailbox m in its turn, unless one waits or runs.
+func (c *Coordinator) startBodies(ctx context.Context, m *data.Mailbox) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bodies[m.ID] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	b := &bodyRun{cancel: cancel}
+	c.bodies[m.ID] = b
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		if release, err := c.turn(ctx, m.ID); err == nil {
+			n, err := DownloadBodies(ctx, c.store, c.secrets, m, BodyOptions{})
+			release()
+			switch {
+			case err != nil && ctx.Err() == nil:
+				c.log.Warn("download messages to keep", "mailbox", m.Address, "err", err)
+			case n > 0:
+				c.log.Info("downloaded messages to keep", "mailbox", m.Address, "messages", n)
+			}
+		}
+		c.mu.Lock()
+		if c.bodies[m.ID] == b {
+			delete(c.bodies, m.ID)
+		}
+		c.mu.Unlock()
+	}()
+}
+
+// stopBodies stops the body download of mailbox id, so that a sync may have the turn; the
+// next sync that does not fail starts it again where it stopped.
+func (c *Coordinator) stopBodies(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.bodies[id]; b != nil {
+		b.cancel()
+		delete(c.bodies, id)
+	}
 }

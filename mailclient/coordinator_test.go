@@ -187,3 +187,60 @@ func inboxOf(t *testing.T, store *data.Store, m *data.Mailbox) *data.Folder {
 	t.Fatal("no Inbox")
 	return nil
 }
+
+// With Bodies, a sync that did not fail is followed by the download of the bodies the
+// mailbox keeps on this computer (on by default), so search finds words in every message,
+// not only the ones opened; a sync asking for the mailbox's turn meanwhile still runs.
+func TestCoordinatorDownloadsKeptBodiesAfterASync(t *testing.T) {
+	srv := newMemIMAP(t)
+	store, secrets, box := mailboxOn(t, srv.addr, srv.cert)
+	ctx := context.Background()
+	for _, s := range []string{"First", "Second", "Third"} {
+		srv.deliver(t, s)
+	}
+	c := NewCoordinator(store, secrets, CoordinatorOptions{Bodies: true})
+	defer c.Stop()
+	if _, err := c.Sync(ctx, box, ""); err != nil {
+		t.Fatal(err)
+	}
+	inbox := inboxOf(t, store, box)
+	cachedAll := func() bool {
+		page, err := store.MessagePage(ctx, inbox.ID, data.Cursor{}, 10)
+		if err != nil || len(page) != 3 {
+			t.Fatalf("the Inbox: %d messages, %v", len(page), err)
+		}
+		for _, m := range page {
+			if cached, _, err := store.MessageBodyState(ctx, m.ID); err != nil || !cached {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(30 * time.Second); !cachedAll(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bodies were never downloaded after the sync")
+		}
+	}
+	srv.deliver(t, "Fourth")
+	if _, err := c.Sync(ctx, box, ""); err != nil { // takes the turn from a download, if one runs
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		page, err := store.MessagePage(ctx, inbox.ID, data.Cursor{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range page {
+			if cached, _, _ := store.MessageBodyState(ctx, m.ID); cached {
+				n++
+			}
+		}
+		if len(page) == 4 && n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the second sync %d messages, %d bodies cached", len(page), n)
+		}
+	}
+}
