@@ -159,8 +159,9 @@ func TestSavedMailboxShowsAndSyncsAgainstDovecot(t *testing.T) {
 	pinServer(t, s, srv, srv.IMAPSAddr)
 	pinServer(t, s, srv, srv.SMTPSAddr)
 	u := newTestUI(t, s)
-	w := u.openMailbox(nil) // what "Add your mailbox" does
+	w := openMailboxUI(u, nil) // what "Add your mailbox" does
 	act(u, func() { w.address.SetText("ann@example.test") })
+	u.jobs.Wait() // the provider lookup, off the UI goroutine
 	test.Type(w.password, srv.Users["ann@example.test"])
 	test.Tap(w.save)
 	u.jobs.Wait()

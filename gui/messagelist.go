@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -609,7 +610,12 @@ func (l *messageList) createRow() fyne.CanvasObject {
 	return r
 }
 
-var flaggedIcon = theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning)
+// The list's icons, made once (a row redraws only when its icon changes) and only once a
+// Fyne app runs: made as the package loads, they would log that there is none.
+var (
+	flaggedIcon    = sync.OnceValue(func() fyne.Resource { return theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning) })
+	attachmentIcon = sync.OnceValue(theme.MailAttachmentIcon)
+)
 
 func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	row := o.(*messageRow)
@@ -632,8 +638,8 @@ func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		}
 		return
 	}
-	setIcon(flag, iconIf(m.Flags.Flagged, flaggedIcon))
-	setIcon(att, iconIf(m.HasAttachment, attachmentIcon))
+	setIcon(flag, iconIf(m.Flags.Flagged, flaggedIcon()))
+	setIcon(att, iconIf(m.HasAttachment, attachmentIcon()))
 	unread := !m.Flags.Seen
 	if l.senderKey() == data.SortTo {
 		setLabel(from, orDash(m.To, "(no recipient)"), unread) // in Sent, who it went to matters
@@ -661,8 +667,6 @@ func setIcon(i *widget.Icon, r fyne.Resource) {
 		i.SetResource(r)
 	}
 }
-
-var attachmentIcon = theme.MailAttachmentIcon()
 
 func iconIf(on bool, r fyne.Resource) fyne.Resource {
 	if on {
