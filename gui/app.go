@@ -191,7 +191,7 @@ func (u *UI) ShowMain() {
 // watchers) until ctx ends, its events shown in the Mail screen's status line.
 func (u *UI) startSync(ctx context.Context) {
 	u.sync = mailclient.NewCoordinator(u.store, u.secrets, mailclient.CoordinatorOptions{
-		Interval: u.syncEvery, Watch: u.watchIdle, Bodies: true, Log: u.log})
+		Interval: u.syncEvery, Watch: u.watchIdle, Bodies: true, Mail: u.mail.mail, Log: u.log})
 	u.syncView = newSyncStatus(u, u.mail.status, u.mail.bar)
 	u.syncView.listen(u.sync)
 	u.workers.Add(1)

@@ -49,21 +49,33 @@ const (
 // stored in one transaction, so it is resumable: cancelling ctx stops it at once, and the
 // next call continues with what is still missing. A folder renumbered on the server since
 // the last sync (UIDVALIDITY) is left for the sync. Run it after SyncMailbox; it uses its
-// own connection. It returns how many bodies it stored, and on failure an error Explain
+// own connection (DownloadBodiesVia uses a Mail's). It returns how many bodies it stored, and on failure an error Explain
 // turns into a sentence.
 func DownloadBodies(ctx context.Context, store BodyStore, secrets SecretStore, m *data.Mailbox, opt BodyOptions) (int, error) {
-	keep, err := store.KeepMessages(ctx, m.ID)
+	return downloadBodies(ctx, &bodyDownload{store: store, m: m, opt: opt}, secrets)
+}
+
+// DownloadBodiesVia is DownloadBodies over mail's connection to m's server (the mailbox's
+// worker, between the person's actions), so that keeping messages on this computer opens no
+// connection of its own.
+func DownloadBodiesVia(ctx context.Context, mail *Mail, store BodyStore, m *data.Mailbox, opt BodyOptions) (int, error) {
+	return downloadBodies(ctx, &bodyDownload{store: store, m: m, opt: opt, via: mail.withFolder}, nil)
+}
+
+// downloadBodies is one run of DownloadBodies: the missing bodies of every synced folder of
+// d's mailbox, when it keeps its messages on this computer.
+func downloadBodies(ctx context.Context, d *bodyDownload, secrets SecretStore) (int, error) {
+	keep, err := d.store.KeepMessages(ctx, d.m.ID)
 	if err != nil || !keep {
 		return 0, err
 	}
-	if opt.Pause <= 0 {
-		opt.Pause = DefaultBodyPause
+	if d.opt.Pause <= 0 {
+		d.opt.Pause = DefaultBodyPause
 	}
-	folders, err := store.Folders(ctx, m.ID)
+	folders, err := d.store.Folders(ctx, d.m.ID)
 	if err != nil {
 		return 0, err
 	}
-	d := &bodyDownload{store: store, m: m, opt: opt}
 	defer func() {
 		if d.ic != nil {
 			d.ic.close()
@@ -83,10 +95,12 @@ func DownloadBodies(ctx context.Context, store BodyStore, secrets SecretStore, m
 // bodyDownload is one run of DownloadBodies; it connects at the first folder with
 // missing bodies.
 type bodyDownload struct {
-	store  BodyStore
-	m      *data.Mailbox
-	opt    BodyOptions
-	ic     *imapConn
+	store BodyStore
+	m     *data.Mailbox
+	opt   BodyOptions
+	ic    *imapConn // the download's own connection, when it has no via
+	// via, when not nil, runs fn on the mailbox's worker connection with folder f selected.
+	via    func(ctx context.Context, f *data.Folder, fn func(ic *imapConn) error) error
 	stored int
 }
 
@@ -96,28 +110,16 @@ func (d *bodyDownload) folder(ctx context.Context, secrets SecretStore, f *data.
 	if err != nil || len(missing) == 0 {
 		return err
 	}
-	if d.ic == nil {
-		s, password, err := mailboxSettings(ctx, d.store, secrets, d.m)
-		if err != nil {
-			return err
-		}
-		if d.ic, err = dialIMAP(ctx, s, password, nil); err != nil {
-			return err
-		}
-	}
-	sel, err := d.ic.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait()
-	if err != nil {
-		return d.ic.failed("Select "+f.Name, wrapIMAP("SELECT", err))
-	}
-	if sel.UIDValidity != f.UIDValidity {
-		return nil
+	fetch, err := d.fetcher(ctx, secrets, f)
+	if err != nil || fetch == nil {
+		return err
 	}
 	done := 0
 	for len(missing) > 0 {
 		missing = fitBatch(missing)
-		n, err := d.batch(ctx, missing)
+		n, err := fetch(missing)
 		if err != nil {
-			return d.ic.failed(f.Name, err)
+			return err
 		}
 		d.stored, done = d.stored+n, done+n
 		if d.opt.Progress != nil {
@@ -136,6 +138,48 @@ func (d *bodyDownload) folder(ctx context.Context, secrets SecretStore, f *data.
 	return nil
 }
 
+// fetcher returns how batches of folder f are fetched: through the mailbox's worker when the
+// download has one (its one connection, which checks f's UIDVALIDITY itself), else over a
+// connection of the download's own, made at the first folder with missing bodies and f
+// selected read-only on it; nil when f's UIDVALIDITY changed since its sync.
+func (d *bodyDownload) fetcher(ctx context.Context, secrets SecretStore, f *data.Folder) (func([]data.MissingBody) (int, error), error) {
+	if d.via != nil {
+		// A batch on the worker's connection is not cut short when ctx ends (the download
+		// giving the mailbox's turn to a sync): that would cost the worker its connection and
+		// a new login. The download stops after the batch instead.
+		return func(missing []data.MissingBody) (n int, err error) {
+			err = d.via(context.WithoutCancel(ctx), f, func(ic *imapConn) error {
+				n, err = d.batch(ctx, ic, missing)
+				return err
+			})
+			return n, err
+		}, nil
+	}
+	if d.ic == nil {
+		s, password, err := mailboxSettings(ctx, d.store, secrets, d.m)
+		if err != nil {
+			return nil, err
+		}
+		if d.ic, err = dialIMAP(ctx, s, password, nil); err != nil {
+			return nil, err
+		}
+	}
+	sel, err := d.ic.Select(f.Name, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return nil, d.ic.failed("Select "+f.Name, wrapIMAP("SELECT", err))
+	}
+	if sel.UIDValidity != f.UIDValidity {
+		return nil, nil
+	}
+	return func(missing []data.MissingBody) (int, error) {
+		n, err := d.batch(ctx, d.ic, missing)
+		if err != nil {
+			return n, d.ic.failed(f.Name, err)
+		}
+		return n, nil
+	}, nil
+}
+
 // fitBatch returns the first of missing whose bodies together stay within bodyBatchBytes
 // (at least one), so that a batch in memory stays a few megabytes.
 func fitBatch(missing []data.MissingBody) []data.MissingBody {
@@ -150,7 +194,7 @@ func fitBatch(missing []data.MissingBody) []data.MissingBody {
 
 // batch fetches the bodies of missing and stores them in one transaction; it returns how
 // many it stored (a message expunged meanwhile has none).
-func (d *bodyDownload) batch(ctx context.Context, missing []data.MissingBody) (int, error) {
+func (d *bodyDownload) batch(ctx context.Context, ic *imapConn, missing []data.MissingBody) (int, error) {
 	var set imap.UIDSet
 	ids := map[imap.UID]data.MissingBody{}
 	var largest int64
@@ -160,8 +204,8 @@ func (d *bodyDownload) batch(ctx context.Context, missing []data.MissingBody) (i
 		largest = max(largest, mb.Size)
 	}
 	section := &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: MaxBodySize}}
-	defer d.ic.guard.expectBody(largest)()
-	cmd := d.ic.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
+	defer ic.guard.expectBody(largest)()
+	cmd := ic.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
 	var bodies []data.Body
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		b, err := msg.Collect()

@@ -64,7 +64,10 @@ type CoordinatorOptions struct {
 	// messages it keeps on this computer (DownloadBodies) in the mailbox's turn; a sync of
 	// that mailbox asking for the turn stops the download, which goes on after it.
 	Bodies bool
-	Log    *slog.Logger // nil for slog.Default()
+	// Mail, when not nil, is the process's Mail: the body downloads go through its mailbox
+	// workers' connections instead of connections of their own.
+	Mail *Mail
+	Log  *slog.Logger // nil for slog.Default()
 }
 
 // Coordinator owns every sync of this process: one sync per mailbox at a time (so one per
@@ -527,7 +530,12 @@ func (c *Coordinator) startBodies(ctx context.Context, m *data.Mailbox) {
 		defer c.wg.Done()
 		defer cancel()
 		if release, err := c.turn(ctx, m.ID); err == nil {
-			n, err := DownloadBodies(ctx, c.store, c.secrets, m, BodyOptions{})
+			var n int
+			if c.opt.Mail != nil {
+				n, err = DownloadBodiesVia(ctx, c.opt.Mail, c.store, m, BodyOptions{})
+			} else {
+				n, err = DownloadBodies(ctx, c.store, c.secrets, m, BodyOptions{})
+			}
 			release()
 			switch {
 			case err != nil && ctx.Err() == nil:
