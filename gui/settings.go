@@ -345,12 +345,7 @@ func (v *settingsView) showPublish(folder, problem string) {
 	})
 	var d dialog.Dialog
 	browse := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), func() {
-		fd := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				dir.SetText(u.Path())
-			}
-		}, v.ui.win)
-		fd.Show()
+		folderDialog("Publish the provider list to a folder", "Publish here", v.ui.win, dir.SetText).Show()
 	})
 	text := widget.NewLabel("Mailroom writes every provider of this list as a clientConfig file, with index.txt naming " +
 		"each file and its SHA-256, and index.txt.minisig, signed with your key. Put the folder on the share or the " +
