@@ -19,6 +19,7 @@ type startPage struct {
 // ShowStarting opens the main window at its remembered size with only "Opening your mail…" in
 // it, and returns it. New and ShowStartupProblem use this window rather than opening another.
 func ShowStarting(a fyne.App) fyne.Window {
+	applyTheme(a) // the start page in the chosen theme already
 	w := a.NewWindow("Mailroom")
 	w.SetContent(startPage{container.NewCenter(widget.NewLabel("Opening your mail…"))})
 	w.Resize(mainSize(a.Preferences()))
