@@ -22,9 +22,13 @@ mkdir -p "$WORK"
 BIN="$WORK/mailroom"
 go build -o "$BIN" . || exit 1
 DISP="${JOURNEY_DISPLAY:-:$((90 + RANDOM % 100))}"
+export DISPLAY="$DISP"
+if xdpyinfo >/dev/null 2>&1; then
+    echo "journeys: display $DISP is already in use; choose another with JOURNEY_DISPLAY" >&2
+    exit 1
+fi
 Xvfb "$DISP" -screen 0 1280x800x24 >/dev/null 2>&1 &
 XPID=$!
-export DISPLAY="$DISP"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 PIDS=()
 finish() {

@@ -27,10 +27,14 @@ if [ ! -s "$DB" ]; then
 fi
 
 DISP="${BENCH_DISPLAY:-:$((90 + RANDOM % 100))}"
+export DISPLAY="$DISP"
+if xdpyinfo >/dev/null 2>&1; then
+    echo "startup: display $DISP is already in use; choose another with BENCH_DISPLAY" >&2
+    exit 1
+fi
 Xvfb "$DISP" -screen 0 1280x800x24 >/dev/null 2>&1 &
 XPID=$!
 trap 'kill $XPID 2>/dev/null || true' EXIT
-export DISPLAY="$DISP"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break || sleep 0.1; done 2>/dev/null || sleep 1
 # Fyne's preferences (the remembered window size) stay out of the real home.
 HOME="$(mktemp -d)"
@@ -73,7 +77,10 @@ start() {
     t0=$(now)
     "$@" >/dev/null 2>&1 &
     pid=$!
-    id=$(window "$title" "$pid")
+    if ! id=$(window "$title" "$pid"); then
+        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+        exit 1
+    fi
     t1=$(now)
     if [ "$title" = Mailroom ]; then
         drawn "$id"
@@ -90,8 +97,10 @@ slowest() { sort -n | tail -1; }
 
 hello=(); shown=(); drawnms=()
 for _ in $(seq "$RUNS"); do
-    hello+=("$(start Hello "$OUT/hello")")
-    read -r s d <<<"$(start Mailroom "$OUT/mailroom" --db "$DB")"
+    r=$(start Hello "$OUT/hello") || exit 1
+    hello+=("$r")
+    r=$(start Mailroom "$OUT/mailroom" --db "$DB") || exit 1
+    read -r s d <<<"$r"
     shown+=("$s"); drawnms+=("$d")
 done
 h=$(printf '%s\n' "${hello[@]}" | median)
