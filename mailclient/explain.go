@@ -257,7 +257,9 @@ func ExplainWaiting(err error) string {
 		return server + " cannot be reached: the network is off or down."
 	case errors.As(err, &dns) && !dns.IsNotFound:
 		return fmt.Sprintf("The server name %s could not be looked up: the network is off or down.", dns.Name)
-	case errors.As(err, &te), errors.As(err, &ne) && ne.Timeout():
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s did not answer within %s: it may be down or overloaded, or the network is slow.", server, seconds(te.After))
+	case errors.As(err, &ne) && ne.Timeout():
 		return server + " did not answer in time: it may be down or overloaded, or the network is slow."
 	case errors.Is(err, ErrConnectionLost), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return server + " closed the connection before the message was accepted: it may be restarting."

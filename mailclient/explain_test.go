@@ -61,7 +61,7 @@ func TestExplainWaitingSaysTheServerIsDown(t *testing.T) {
 		want string
 	}{
 		{"refused", fmt.Errorf("smtp: %w", &net.OpError{Op: "dial", Net: "tcp", Addr: addr, Err: syscall.ECONNREFUSED}), "(127.0.0.1:465) refused the connection: it is not running"},
-		{"timeout", &TimeoutError{Op: "greeting", After: 40 * time.Second}, "did not answer in time: it may be down"},
+		{"timeout", &TimeoutError{Op: "greeting", After: 40 * time.Second}, "did not answer within 40 seconds: it may be down"},
 		{"no route", &net.OpError{Op: "dial", Err: syscall.ENETUNREACH}, "the network is off"},
 		{"dns down", &net.DNSError{Name: "smtp.example", Err: "server misbehaving"}, "smtp.example could not be looked up: the network"},
 		{"lost", fmt.Errorf("DATA: %w", io.ErrUnexpectedEOF), "closed the connection before the message was accepted"},
