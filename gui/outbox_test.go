@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ func TestOutboxWaitsForADownServerAndSendNowSendsIt(t *testing.T) {
 	l.Close()
 	s := openStore(t, filepath.Join(t.TempDir(), "m.db"), "ann")
 	p := testProvider(t, s, srv.IMAPSAddr, down)
+	pinServer(t, s, srv, srv.IMAPSAddr) // for the copy in Sent, once it is sent
 	m := &data.Mailbox{Address: "ann@example.test", ProviderID: p.ID, Login: "ann@example.test"}
 	if err := s.SaveMailbox(context.Background(), m); err != nil {
 		t.Fatal(err)
@@ -110,7 +112,11 @@ func waitForOutbox(t *testing.T, u *UI, cond func() bool) {
 		}
 		if time.Now().After(deadline) {
 			items, _ := u.store.OutboxItems(context.Background())
-			t.Fatalf("the Outbox screen did not come to the state wanted; the outbox holds %+v", items)
+			var states []string
+			for _, it := range items {
+				states = append(states, fmt.Sprintf("%s (copy %q): %s", it.State, it.SentCopy, it.LastError))
+			}
+			t.Fatalf("the Outbox screen did not come to the state wanted; the outbox holds %v", states)
 		}
 	}
 }
