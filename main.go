@@ -15,8 +15,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"mailroom/assets"
@@ -341,22 +343,54 @@ func runGUI(e *env, args []string) int {
 	if claim != nil {
 		defer claim.Close()
 	}
+	// The window comes up first; the database opens (its check can take half a second on a
+	// large cache) while the window draws, and the screens are built into it when it is open.
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon())
-	s, err := data.Open(e.dbPath, currentUser())
-	if err != nil {
-		// Started from a desktop menu nobody reads stderr: say it in a window too.
-		gui.ShowStartupProblem(a, reportOpenProblem(e, err))
-		a.Run()
+	gui.ShowStarting(a)
+	opened := openStoreAsync(e)
+	store := make(chan *data.Store, 1)
+	var failed atomic.Bool
+	go func() {
+		o := <-opened
+		store <- o.store
+		fyne.Do(func() {
+			if o.err != nil {
+				// Started from a desktop menu nobody reads stderr: say it in a window too.
+				failed.Store(true)
+				gui.ShowStartupProblem(a, reportOpenProblem(e, o.err))
+				return
+			}
+			u := gui.New(a, o.store, data.NewSecrets(), e.log)
+			u.ShowMain()
+			serveInstance(claim, u.Open)
+			u.Open(args)
+		})
+	}()
+	a.Run()
+	if s := <-store; s != nil {
+		s.Close()
+	}
+	if failed.Load() {
 		return 1
 	}
-	defer s.Close()
-	u := gui.New(a, s, data.NewSecrets(), e.log)
-	u.ShowMain()
-	serveInstance(claim, u.Open)
-	u.Open(args)
-	a.Run()
 	return 0
+}
+
+// opening is the outcome of opening the database.
+type opening struct {
+	store *data.Store
+	err   error
+}
+
+// openStoreAsync opens the database on a goroutine of its own and delivers the outcome.
+func openStoreAsync(e *env) <-chan opening {
+	ch := make(chan opening, 1)
+	go func() {
+		s, err := data.Open(e.dbPath, currentUser())
+		ch <- opening{s, err}
+	}()
+	return ch
 }
 
 func providersList(e *env, args []string) int {

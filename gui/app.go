@@ -112,7 +112,7 @@ func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
 	u := &UI{app: a, store: store, secrets: secrets, creds: tokens.Credentials, log: log, typingPause: 600 * time.Millisecond, watchIdle: true, cacheDir: userCacheDir(),
 		syncEvery: time.Duration(a.Preferences().IntWithFallback(prefSyncMinutes, 5)) * time.Minute}
 	u.discoverer = &mailclient.Discoverer{Providers: store}
-	u.win = a.NewWindow("Mailroom")
+	u.win = mainWindow(a)
 	u.bg = newBackground(u)
 	u.clicks = sessionNotifier()
 	u.mailboxes = newMailboxesView(u)
@@ -324,7 +324,7 @@ func ShowStartupProblem(a fyne.App, msg string) {
 // ShowProblem shows, in a window of its own titled title, why Mailroom cannot go on (msg is one
 // plain sentence); closing it ends the app.
 func ShowProblem(a fyne.App, title, msg string) {
-	w := a.NewWindow("Mailroom")
+	w := mainWindow(a)
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
 	quit := widget.NewButton("Quit", w.Close)

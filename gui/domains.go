@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -84,7 +85,9 @@ func (v *domainsView) load() {
 	var list []data.DomainEntry
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		list, err = v.ui.store.Domains(ctx)
+		if list, err = v.ui.store.Domains(ctx); err == nil {
+			sortDomains(list)
+		}
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -94,6 +97,26 @@ func (v *domainsView) load() {
 		v.all = list
 		v.applyFilter()
 	})
+}
+
+// sortDomains orders list by domain as it is shown (an internationalized domain in its own
+// letters, not its xn-- form), in the order people read them.
+func sortDomains(list []data.DomainEntry) {
+	shown := make([]string, len(list))
+	for i, e := range list {
+		shown[i] = data.DisplayDomain(e.Domain)
+	}
+	keys := collationKeys(shown)
+	idx := make([]int, len(list))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([]data.DomainEntry, len(list))
+	for i, j := range idx {
+		sorted[i] = list[j]
+	}
+	copy(list, sorted)
 }
 
 func (v *domainsView) applyFilter() {

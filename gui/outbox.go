@@ -59,8 +59,9 @@ func (v *outboxView) createRow() fyne.CanvasObject {
 	state.Wrapping = fyne.TextWrapWord
 	open := widget.NewButtonWithIcon("Open", theme.DocumentCreateIcon(), nil)
 	resend := widget.NewButtonWithIcon("Send again", theme.MailSendIcon(), nil)
+	now := widget.NewButtonWithIcon("Send now", theme.MailSendIcon(), nil)
 	del := widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), nil)
-	return container.NewBorder(nil, nil, nil, container.NewHBox(open, resend, del), container.NewVBox(title, state))
+	return container.NewBorder(nil, nil, nil, container.NewHBox(open, resend, now, del), container.NewVBox(title, state))
 }
 
 func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -69,7 +70,7 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	texts := c.Objects[0].(*fyne.Container).Objects
 	title, state := texts[0].(*widget.Label), texts[1].(*widget.Label)
 	btns := c.Objects[1].(*fyne.Container).Objects
-	open, resend, del := btns[0].(*widget.Button), btns[1].(*widget.Button), btns[2].(*widget.Button)
+	open, resend, now, del := btns[0].(*widget.Button), btns[1].(*widget.Button), btns[2].(*widget.Button), btns[3].(*widget.Button)
 	var comp data.Composition
 	switch {
 	case r.draft != nil:
@@ -83,6 +84,8 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		}
 		open.Show()
 		resend.Hide()
+		now.Hide()
+		del.Show()
 	case r.item != nil:
 		it := r.item
 		comp = it.Composition
@@ -96,6 +99,8 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		open.Hidden = !canRetry
 		resend.OnTapped = func() { v.ui.resend(it.ID) }
 		resend.Hidden = !canRetry
+		now.OnTapped = v.sendNow
+		now.Hidden = !waiting(it)
 		del.OnTapped = func() {
 			v.confirmDelete("Delete this message from the outbox? It will not be sent.",
 				func(ctx context.Context) error { return v.ui.store.DeleteOutbox(ctx, it.ID) })
@@ -111,22 +116,54 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		subject = "(no subject)"
 	}
 	title.SetText(subject + " — to " + to)
-	for _, b := range []*widget.Button{open, resend, del} {
+	for _, b := range []*widget.Button{open, resend, now, del} {
 		b.Refresh()
 	}
+}
+
+// waiting reports whether it waits to be tried again after a temporary failure.
+func waiting(it *data.OutboxItem) bool { return it.State == data.OutboxQueued && it.LastError != "" }
+
+// unsent keeps the messages still on their way out: a sent message leaves the list, unless
+// the copy for its Sent folder could not be saved yet (that is said on its row).
+func unsent(items []*data.OutboxItem) []*data.OutboxItem {
+	var out []*data.OutboxItem
+	for _, it := range items {
+		if it.State != data.OutboxSent || (it.SentCopy == data.SentCopyPending && it.LastError != "") {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// sendNow sends every waiting message at once instead of at its next try; the outbox reports
+// each outcome, which reloads the list.
+func (v *outboxView) sendNow() {
+	v.ui.background(func(ctx context.Context) error {
+		_, err := v.ui.outbox.Hurry(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			showError(v.ui.win, "Send now", v.ui.explain("send the waiting messages", err))
+		}
+	})
 }
 
 // itemState says where an outbox message is, in plain words.
 func itemState(it *data.OutboxItem) string {
 	switch it.State {
 	case data.OutboxQueued:
-		if it.LastError != "" {
-			return fmt.Sprintf("Waiting to be tried again at %s: %s", it.NextAttempt.Local().Format("15:04"), it.LastError)
+		if waiting(it) {
+			return fmt.Sprintf("Waiting: %s Mailroom tries again by itself at %s, or press Send now.",
+				it.LastError, it.NextAttempt.Local().Format("15:04"))
 		}
 		return "Waiting to be sent"
 	case data.OutboxSending:
 		return "Sending…"
 	case data.OutboxSent:
+		if it.LastError != "" { // only a Sent copy that waits is still listed
+			return it.LastError + " Mailroom tries again by itself."
+		}
 		return "Sent " + it.SentAt.Local().Format("2 Jan 15:04")
 	case data.OutboxFailed:
 		return "Not sent: " + it.LastError + " Open it to fix it, or send it again."
@@ -165,7 +202,7 @@ func (v *outboxView) load() {
 			v.ui.log.Error("read outbox", "err", err)
 			return
 		}
-		v.drafts, v.items = drafts, items
+		v.drafts, v.items = drafts, unsent(items)
 		v.list.Refresh()
 	})
 }

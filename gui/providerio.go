@@ -24,17 +24,15 @@ func (v *providersView) showImportMenu(anchor fyne.CanvasObject) {
 					v.ui.importProviders([]string{r.URI().Path()})
 				}
 			}, v.ui.win)
+			d.SetTitleText("Import providers from a file")
+			d.SetConfirmText("Import")
 			d.Resize(fyne.NewSize(800, 560))
 			d.Show()
 		}),
 		fyne.NewMenuItem("From a folder…", func() {
-			d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-				if err == nil && u != nil {
-					v.ui.importProviders([]string{u.Path()})
-				}
-			}, v.ui.win)
-			d.Resize(fyne.NewSize(800, 560))
-			d.Show()
+			folderDialog("Import providers from a folder", "Import", v.ui.win, func(dir string) {
+				v.ui.importProviders([]string{dir})
+			}).Show()
 		}))
 	showMenuBelow(v.ui.win, menu, anchor)
 }
@@ -42,25 +40,40 @@ func (v *providersView) showImportMenu(anchor fyne.CanvasObject) {
 // showExportMenu offers to export the selected provider or the whole list to a folder.
 func (v *providersView) showExportMenu() {
 	selected := v.rows.at(v.rows.rowOf(v.selected))
-	all := fyne.NewMenuItem("All providers…", func() { v.chooseExportFolder(v.rows.all) })
+	all := fyne.NewMenuItem("All providers…", func() { v.chooseExportFolder(v.rows.ordered()) })
 	one := fyne.NewMenuItem("The selected provider…", func() { v.chooseExportFolder([]*data.Provider{selected}) })
 	one.Disabled = selected == nil
 	showMenuBelow(v.ui.win, fyne.NewMenu("", one, all), v.exportBtn)
 }
 
 func (v *providersView) chooseExportFolder(list []*data.Provider) {
+	folderDialog("Export providers to a folder", "Export here", v.ui.win, func(dir string) {
+		v.ui.exportProviders(list, dir)
+	}).Show()
+}
+
+// folderDialog asks for a folder in a dialog titled for what the folder is for, with confirm on
+// its button (Fyne titles every file dialog "Open"), and gives chosen the folder's path.
+func folderDialog(title, confirm string, win fyne.Window, chosen func(dir string)) *dialog.FileDialog {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err == nil && u != nil {
-			v.ui.exportProviders(list, u.Path())
+			chosen(u.Path())
 		}
-	}, v.ui.win)
+	}, win)
+	d.SetTitleText(title)
+	d.SetConfirmText(confirm)
 	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+	return d
 }
 
 func showMenuBelow(w fyne.Window, menu *fyne.Menu, o fyne.CanvasObject) {
+	c := w.Canvas()
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o).Add(fyne.NewPos(0, o.Size().Height))
-	widget.ShowPopUpMenuAtPosition(menu, w.Canvas(), pos)
+	pop := widget.NewPopUpMenu(menu, c)
+	if width := pop.MinSize().Width; pos.X+width > c.Size().Width {
+		pos.X = fyne.Max(0, fyne.Min(pos.X+o.Size().Width, c.Size().Width)-width)
+	}
+	pop.ShowAtPosition(pos)
 }
 
 // progressDialog shows a progress bar with counts and a Cancel button.
@@ -167,7 +180,7 @@ func showReport(win fyne.Window, title, summary string, lines []string) {
 	head := widget.NewLabel(summary)
 	head.Wrapping = fyne.TextWrapWord
 	body := widget.NewLabel(strings.Join(lines, "\n"))
-	body.Wrapping = fyne.TextWrapBreak
+	body.Wrapping = fyne.TextWrapWord
 	scroll := container.NewVScroll(body)
 	scroll.SetMinSize(fyne.NewSize(640, 320))
 	d := dialog.NewCustom(title, "Close", container.NewBorder(head, nil, nil, nil, scroll), win)

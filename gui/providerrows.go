@@ -33,10 +33,18 @@ type providerRows struct {
 	query  string
 	sortBy int
 	desc   bool
+	keys   map[int][]string // sort keys of all by column, made the first time it is sorted by
 }
 
+// newProviderRows is the model of list sorted by name, the order people read names in. It
+// keys every name by collation, so with thousands of providers it is made off the UI goroutine.
 func newProviderRows(list []*data.Provider) *providerRows {
-	r := &providerRows{all: list, sortBy: colName}
+	return sortedProviderRows(list, colName, false)
+}
+
+// sortedProviderRows is the model of list sorted by column col, descending when desc.
+func sortedProviderRows(list []*data.Provider, col int, desc bool) *providerRows {
+	r := &providerRows{all: list, sortBy: col, desc: desc, keys: map[int][]string{}}
 	r.hay = make([]string, len(list))
 	for i, p := range list {
 		var b strings.Builder
@@ -65,6 +73,15 @@ func (r *providerRows) len() int { return len(r.view) }
 func (r *providerRows) shown() []*data.Provider {
 	out := make([]*data.Provider, len(r.view))
 	for i, j := range r.view {
+		out[i] = r.all[j]
+	}
+	return out
+}
+
+// ordered returns every provider, filtered out or not, in the grid's order.
+func (r *providerRows) ordered() []*data.Provider {
+	out := make([]*data.Provider, len(r.order))
+	for i, j := range r.order {
 		out[i] = r.all[j]
 	}
 	return out
@@ -113,10 +130,7 @@ func (r *providerRows) resort() {
 	for i := range r.order {
 		r.order[i] = i
 	}
-	keys := make([]string, len(r.all))
-	for i, p := range r.all {
-		keys[i] = sortKey(p, r.sortBy)
-	}
+	keys := r.columnKeys(r.sortBy)
 	sort.SliceStable(r.order, func(a, b int) bool {
 		ka, kb := keys[r.order[a]], keys[r.order[b]]
 		if r.desc {
@@ -128,17 +142,31 @@ func (r *providerRows) resort() {
 	r.filter(r.query)
 }
 
-func sortKey(p *data.Provider, col int) string {
-	switch col {
-	case colDomains:
-		return fmt.Sprintf("%09d", len(p.Domains))
-	case colLogo:
-		if p.Logo != nil {
-			return "0"
-		}
-		return "1"
+// columnKeys returns the sort key of each provider in column col: the count of domains, whether
+// there is a logo, or the collation key of the column's text.
+func (r *providerRows) columnKeys(col int) []string {
+	if keys, ok := r.keys[col]; ok {
+		return keys
 	}
-	return strings.ToLower(cellText(p, col))
+	keys := make([]string, len(r.all))
+	for i, p := range r.all {
+		switch col {
+		case colDomains:
+			keys[i] = fmt.Sprintf("%09d", len(p.Domains))
+		case colLogo:
+			keys[i] = "1"
+			if p.Logo != nil {
+				keys[i] = "0"
+			}
+		default:
+			keys[i] = cellText(p, col)
+		}
+	}
+	if col != colDomains && col != colLogo {
+		keys = collationKeys(keys)
+	}
+	r.keys[col] = keys
+	return keys
 }
 
 // cellText is what the grid shows for p in column col.

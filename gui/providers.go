@@ -128,12 +128,15 @@ func (v *providersView) logo(p *data.Provider) fyne.Resource {
 
 // load reads the providers from the store and shows them, keeping filter and selection.
 func (v *providersView) load() {
-	var list []*data.Provider
+	var rows *providerRows
 	var publisher bool
+	sortBy, desc := v.rows.sortBy, v.rows.desc
 	v.ui.background(func(ctx context.Context) error {
-		var err error
-		list, err = v.ui.store.List(ctx)
+		list, err := v.ui.store.List(ctx)
 		publisher = v.ui.store.IsListPublisher(ctx)
+		if err == nil {
+			rows = sortedProviderRows(list, sortBy, desc)
+		}
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -141,20 +144,21 @@ func (v *providersView) load() {
 			return
 		}
 		v.ui.isListPublisher = publisher
-		v.show(list)
+		v.show(rows)
 	})
 }
 
-func (v *providersView) show(list []*data.Provider) {
-	sortBy, desc := v.rows.sortBy, v.rows.desc
-	v.rows = newProviderRows(list)
-	if sortBy != colName || desc {
-		v.rows.sortBy, v.rows.desc = sortBy, desc
-		v.rows.resort()
+// show puts rows, sorted off the UI goroutine, in the grid, keeping the filter and selection.
+func (v *providersView) show(rows *providerRows) {
+	sortBy, desc := v.rows.sortBy, v.rows.desc // a column clicked while they were read
+	v.rows = rows
+	if rows.sortBy != sortBy || rows.desc != desc {
+		rows.sortBy, rows.desc = sortBy, desc
+		rows.resort()
 	}
 	v.rows.filter(v.filter.Text)
 	v.logos.reset()
-	v.noteShared(list)
+	v.noteShared(rows.all)
 	v.refresh()
 }
 

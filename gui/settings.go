@@ -34,6 +34,7 @@ type settingsView struct {
 	refresh     *widget.Button
 	unsubscribe *widget.Button
 	syncEvery   *widget.Select
+	theme       *widget.RadioGroup
 	content     fyne.CanvasObject
 }
 
@@ -79,15 +80,18 @@ func newSettingsView(u *UI) *settingsView {
 			v.syncEvery.Selected = c.title
 		}
 	}
+	applyTheme(u.app)
+	look, choice := themeSetting(u.app)
+	v.theme = choice
 	mail := container.NewVBox(widget.NewLabelWithStyle("Check for new mail", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), backgroundSetting(u), widget.NewSeparator())
+		container.NewGridWrap(fyne.NewSize(320, 38), v.syncEvery), backgroundSetting(u), widget.NewSeparator(), look, widget.NewSeparator())
 	form := widget.NewForm(
 		widget.NewFormItem("List", container.NewVBox(v.source, v.sourceErr)),
 		widget.NewFormItem("Publisher's key", container.NewVBox(v.key, v.keyErr)))
 	publishTitle := widget.NewLabelWithStyle("Publish the provider list", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.content = container.NewVBox(mail, title, intro, form, container.NewHBox(v.subscribe),
+	v.content = container.NewVScroll(container.NewVBox(mail, title, intro, form, container.NewHBox(v.subscribe),
 		v.status, container.NewHBox(v.refresh, v.unsubscribe), widget.NewSeparator(),
-		publishTitle, v.published, container.NewHBox(v.publish))
+		publishTitle, v.published, container.NewHBox(v.publish)))
 	return v
 }
 
@@ -345,12 +349,7 @@ func (v *settingsView) showPublish(folder, problem string) {
 	})
 	var d dialog.Dialog
 	browse := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), func() {
-		fd := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-			if err == nil && u != nil {
-				dir.SetText(u.Path())
-			}
-		}, v.ui.win)
-		fd.Show()
+		folderDialog("Publish the provider list to a folder", "Publish here", v.ui.win, dir.SetText).Show()
 	})
 	text := widget.NewLabel("Mailroom writes every provider of this list as a clientConfig file, with index.txt naming " +
 		"each file and its SHA-256, and index.txt.minisig, signed with your key. Put the folder on the share or the " +

@@ -233,3 +233,49 @@ func seconds(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d seconds", n)
 }
+
+// ExplainWaiting says why a message waits in the outbox after a temporary failure to send it.
+// Explain speaks to someone entering settings, where a refused or unanswered connection most
+// often means a wrong port; a message in the outbox goes through a mailbox whose settings were
+// tested when it was saved, so there the same failures mean the server or the network is down,
+// and changing the port would be the wrong thing to do. Other failures are explained as by
+// Explain.
+func ExplainWaiting(err error) string {
+	var (
+		te  *TimeoutError
+		ne  net.Error
+		dns *net.DNSError
+	)
+	server := "The outgoing mail server"
+	if addr := dialedAddr(err); addr != "" {
+		server += " (" + addr + ")"
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return server + " refused the connection: it is not running or is restarting. Nothing needs changing on your side."
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETDOWN):
+		return server + " cannot be reached: the network is off or down."
+	case errors.As(err, &dns) && !dns.IsNotFound:
+		return fmt.Sprintf("The server name %s could not be looked up: the network is off or down.", dns.Name)
+	case errors.As(err, &te):
+		return fmt.Sprintf("%s did not answer within %s: it may be down or overloaded, or the network is slow.", server, seconds(te.After))
+	case errors.As(err, &ne) && ne.Timeout():
+		return server + " did not answer in time: it may be down or overloaded, or the network is slow."
+	case errors.Is(err, ErrConnectionLost), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return server + " closed the connection before the message was accepted: it may be restarting."
+	}
+	return Explain(err)
+}
+
+// dialedAddr is the address of the connection that failed in err, "" when it names none.
+func dialedAddr(err error) string {
+	var side *SideError
+	if errors.As(err, &side) && side.Addr != "" {
+		return side.Addr
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return op.Addr.String()
+	}
+	return ""
+}

@@ -50,3 +50,27 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+// A message waiting in the outbox goes through settings that were tested: a server that is
+// down is said to be down, never "check the port".
+func TestExplainWaitingSaysTheServerIsDown(t *testing.T) {
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 465}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"refused", fmt.Errorf("smtp: %w", &net.OpError{Op: "dial", Net: "tcp", Addr: addr, Err: syscall.ECONNREFUSED}), "(127.0.0.1:465) refused the connection: it is not running"},
+		{"timeout", &TimeoutError{Op: "greeting", After: 40 * time.Second}, "did not answer within 40 seconds: it may be down"},
+		{"no route", &net.OpError{Op: "dial", Err: syscall.ENETUNREACH}, "the network is off"},
+		{"dns down", &net.DNSError{Name: "smtp.example", Err: "server misbehaving"}, "smtp.example could not be looked up: the network"},
+		{"lost", fmt.Errorf("DATA: %w", io.ErrUnexpectedEOF), "closed the connection before the message was accepted"},
+		{"auth", fmt.Errorf("AUTH: %w", ErrAuthFailed), "did not accept the login or password"},
+	}
+	for _, tt := range tests {
+		got := ExplainWaiting(tt.err)
+		if !strings.Contains(got, tt.want) || strings.Contains(strings.ToLower(got), "port") {
+			t.Errorf("%s: ExplainWaiting = %q, want %q and no word of the port", tt.name, got, tt.want)
+		}
+	}
+}

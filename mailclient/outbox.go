@@ -296,6 +296,17 @@ func (o *Outbox) SendNow(ctx context.Context) error {
 	return o.SendDue(ctx)
 }
 
+// Hurry makes every waiting message due now, without the pause after a failure, and wakes Run
+// to send them: "Send now" in the window, where Run keeps sending. It returns how many wait.
+func (o *Outbox) Hurry(ctx context.Context) (int, error) {
+	n, err := o.store.ScheduleOutboxNow(ctx, o.opts.Now())
+	if err != nil {
+		return 0, err
+	}
+	o.Wake()
+	return n, nil
+}
+
 // prepared is a message ready to go: its settings, password and MIME form.
 type prepared struct {
 	settings SendSettings
@@ -417,7 +428,7 @@ func (o *Outbox) send(ctx context.Context, it *data.OutboxItem) error {
 		serr = o.store.RetryOutbox(bg, it.ID, o.opts.Now(), StoppedReason)
 	case Temporary(err):
 		o.opts.Log.Info("send: will retry", "id", it.ID, "attempt", it.Attempts, "err", err)
-		serr = o.store.RetryOutbox(bg, it.ID, o.opts.Now().Add(o.opts.Backoff(it.Attempts)), Explain(err))
+		serr = o.store.RetryOutbox(bg, it.ID, o.opts.Now().Add(o.opts.Backoff(it.Attempts)), ExplainWaiting(err))
 	default:
 		o.opts.Log.Warn("send: refused", "id", it.ID, "err", err)
 		serr = o.store.FailOutbox(bg, it.ID, Explain(err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -201,12 +202,17 @@ func cleanBody(s string) string {
 }
 
 // HTMLToText reduces an HTML document to readable plain text: the text of the body with
-// line breaks at block elements, link texts kept, images replaced by their alt text.
+// line breaks at block elements, each link as its text followed by its target ("text <url>",
+// the target alone when it is the text), images replaced by their alt text.
 // Scripts, styles and everything else that could run or load remote content are dropped.
 func HTMLToText(doc string) string {
 	z := html.NewTokenizer(strings.NewReader(doc))
 	var b strings.Builder
 	skip := 0 // depth inside script, style, head, ...
+	var link struct {
+		href  string // target of the open <a>, "" when none or not worth showing
+		start int    // where its text begins in b
+	}
 	for b.Len() < MaxTextSize {
 		tt := z.Next()
 		switch tt {
@@ -237,6 +243,14 @@ func HTMLToText(doc string) string {
 			if skip > 0 {
 				continue
 			}
+			if tag == "a" {
+				if tt == html.StartTagToken && hasAttr {
+					link.href, link.start = linkTarget(attr(z, "href")), b.Len()
+				} else if tt == html.EndTagToken && link.href != "" {
+					writeTarget(&b, b.String()[link.start:], link.href)
+					link.href = ""
+				}
+			}
 			if tag == "img" && hasAttr && tt != html.EndTagToken {
 				if alt := attr(z, "alt"); alt != "" {
 					b.WriteString("[" + alt + "]")
@@ -248,6 +262,37 @@ func HTMLToText(doc string) string {
 		}
 	}
 	return tidyLines(b.String())
+}
+
+// linkTarget is href when it is worth showing beside a link's text: a web, mail or file-transfer
+// address. Relative links (no base to resolve them against), page anchors and scripts give "".
+func linkTarget(href string) string {
+	u, err := url.Parse(href)
+	if err != nil {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https", "ftp", "mailto":
+		return href
+	}
+	return ""
+}
+
+// writeTarget puts " <href>" after a link whose text is text, unless the text already says it
+// (the URL itself, or the address of a mailto: link); a link without text becomes the target.
+func writeTarget(b *strings.Builder, text, href string) {
+	text = strings.TrimSpace(text)
+	shown := href
+	if len(href) > 7 && strings.EqualFold(href[:7], "mailto:") {
+		shown = href[7:]
+	}
+	switch {
+	case text == href || text == shown || strings.TrimSuffix(href, "/") == text:
+	case text == "":
+		b.WriteString("<" + href + ">")
+	default:
+		b.WriteString(" <" + href + ">")
+	}
 }
 
 var hiddenTags = map[string]bool{"script": true, "style": true, "head": true, "title": true, "noscript": true,

@@ -28,8 +28,8 @@ func TestParseMessage(t *testing.T) {
 		attachments []string
 	}{
 		{file: "plain.eml", subject: "Plain hello", from: "Bob Sender <bob@example.net>", text: []string{"Hello Ann,\nthis is plain text."}},
-		{file: "html-only.eml", subject: "HTML only", text: []string{"Weekly news", "Read the article.", "Second paragraph & more"},
-			notText: []string{"alert", "color:red", "tracker", "https://", "<"}, fromHTML: true},
+		{file: "html-only.eml", subject: "HTML only", text: []string{"Weekly news", "Read the article <https://example.org/a>.", "Second paragraph & more"},
+			notText: []string{"alert", "color:red", "tracker", "p.gif"}, fromHTML: true},
 		{file: "alternative.eml", subject: "Alternative", text: []string{"The plain version."}, notText: []string{"HTML"}},
 		{file: "attachments.eml", subject: "Rechnung für März", from: "Jürgen Müller <juergen@example.de>",
 			text: []string{"Die Rechnung für März ist angehängt."}, attachments: []string{"Rechnung März.pdf", "../../etc/passwd"}},
@@ -118,6 +118,13 @@ func TestHTMLToText(t *testing.T) {
 		{"<p>a &lt;b&gt; &amp; c</p>", "a <b> & c"},
 		{"<div>unclosed <b>bold", "unclosed bold"},
 		{"<iframe src='http://x'>inside</iframe>after", "after"},
+		{`See <a href="https://example.org/report">the report</a> now.`, "See the report <https://example.org/report> now."},
+		{`<a href="https://example.org/">https://example.org</a>`, "https://example.org"},
+		{`<a href="mailto:ann@example.org">ann@example.org</a>`, "ann@example.org"},
+		{`<a href="mailto:ann@example.org">Write to Ann</a>`, "Write to Ann <mailto:ann@example.org>"},
+		{`<a href="https://x.test/a"><img src="cid:1" alt="Logo"></a>`, "[Logo] <https://x.test/a>"},
+		{`<a href="https://x.test/a"></a>`, "<https://x.test/a>"},
+		{`<a href="#top">Top</a> <a href="javascript:run()">Run</a> <a href="/rel">Rel</a>`, "Top Run Rel"},
 	}
 	for _, tt := range tests {
 		if got := HTMLToText(tt.in); got != tt.want {

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/user"
 
 	"mailroom/data"
 )
@@ -18,7 +19,7 @@ func main() {
 	n := flag.Int("providers", 10000, "number of providers, with --db")
 	per := flag.Int("domains", 3, "domains per provider, with --db")
 	msgs := flag.Int("messages", 0, "number of messages: in a seeded mailbox's cached Inbox with --db, in the folder with --maildir (100,000 when 0)")
-	owner := flag.String("user", "bench", "the user who owns the seeded database and mailbox, with --db")
+	owner := flag.String("user", osUser(), "the user whose database and mailbox it is, with --db (Mailroom's window shows the OS user's)")
 	maildir := flag.String("maildir", "", "Maildir folder to write messages into (its cur, new and tmp are created)")
 	first := flag.Int("first", 0, "number of the first message, with --maildir (to add to an earlier seed)")
 	account := flag.String("owner", "mail", "account the written files and folders are given to, with --maildir (Dovecot refuses root's)")
@@ -67,4 +68,12 @@ func seedDatabase(db, owner string, n, per, msgs int) error {
 		return seedCache(context.Background(), s, msgs)
 	}
 	return nil
+}
+
+// osUser is the OS user's name, whose mailboxes Mailroom's window shows.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "bench"
 }
