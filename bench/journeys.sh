@@ -230,10 +230,12 @@ keys Tab
 typed "$ANN_PW"
 shot mailbox-password "the password typed"
 keys ctrl+s
-poll 30 nowin "New mailbox"
-shot mailbox-saved "after Save: the test step by step, or the window closed"
+check "after Save the window is the saved mailbox's" poll 30 haswin "Mailbox — ann@example.test"
+shot mailbox-saved "after Save: the test step by step and 'Saved', in the window that stays open"
 check "the mailbox is saved" poll 20 bash -c "'$BIN' --db '$DB' mailbox list | grep -q ann@example.test"
-poll 10 nowin "New mailbox" || { focus "New mailbox"; keys Escape; }
+focus "Mailbox — ann@example.test"
+keys Escape
+check "Escape closes the saved mailbox's window" poll 10 nowin "Mailbox — ann@example.test"
 focus Mailroom
 tab mail
 sleep 3

@@ -455,7 +455,7 @@ func humanSize(n int64) string {
 	case n >= 1<<10:
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return fmt.Sprintf("%d B", n)
 }
 
 // close closes the window; with changes not yet saved it asks whether to keep them as a draft.

@@ -52,6 +52,7 @@ func (u *UI) followStore() {
 	u.follow(data.KindProviders|data.KindDomains|data.KindSubscription, func(data.Change) { u.providers.load() })
 	u.follow(data.KindDomains|data.KindProviders, func(data.Change) { u.domains.load() })
 	u.follow(data.KindPublishers|data.KindUsers|data.KindSubscription, func(data.Change) { u.perms.load() })
+	u.follow(data.KindPublishers, func(data.Change) { u.settings.loadPublished() })
 }
 
 // messagesChanged shows what changed in the cached messages: the unread counts, and the

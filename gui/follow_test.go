@@ -100,6 +100,14 @@ func TestScreensFollowChangesOfAnotherProcess(t *testing.T) {
 		return strings.Contains(u.mail.status.Text, "Sync failed for ann@example.test")
 	})
 	_ = bob
+
+	// `mailroom providers publish` while the window is open: Settings says so.
+	if err := other.RecordPublished(context.Background(), 7, "/srv/office-list", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, u, "Settings shows the publish made elsewhere", func() bool {
+		return strings.Contains(u.settings.published.Text, "Last published: list number 7 in /srv/office-list")
+	})
 }
 
 // dovecotMailbox saves a mailbox of user on the test Dovecot and Postfix into s (its password

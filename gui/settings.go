@@ -131,6 +131,24 @@ func (v *settingsView) load() {
 	})
 }
 
+// loadPublished reads again when this database last published the list (the screen follows
+// publishes made elsewhere, such as mailroom providers publish, without touching the status
+// of what the person is doing here).
+func (v *settingsView) loadPublished() {
+	var last *data.Publication
+	v.ui.background(func(ctx context.Context) error {
+		var err error
+		if last, err = v.ui.store.LastPublication(ctx); errors.Is(err, data.ErrNotFound) {
+			last, err = nil, nil
+		}
+		return err
+	}, func(err error) {
+		if err == nil {
+			v.showPublished(last)
+		}
+	})
+}
+
 // showPublished says when this database last published the list, and where.
 func (v *settingsView) showPublished(last *data.Publication) {
 	if last == nil {
