@@ -20,17 +20,23 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 	u := newTestUI(t, s)
 	ctx := context.Background()
 
-	w := u.openMailbox(nil)
-	var saved *data.Mailbox
-	w.onSaved = func(m *data.Mailbox) { saved = m }
-	if !w.keep.Checked {
-		t.Error("Keep messages on this computer is off for a new mailbox")
-	}
-	act(u, func() { w.address.SetText("ann@example.test") })
-	test.Type(w.password, srv.Users["ann@example.test"])
-	test.Tap(w.save)
+	w := openMailboxUI(u, nil)
 	u.jobs.Wait()
-	test.Tap(w.trust)
+	var saved *data.Mailbox
+	act(u, func() {
+		w.onSaved = func(m *data.Mailbox) { saved = m }
+		if !w.keep.Checked {
+			t.Error("Keep messages on this computer is off for a new mailbox")
+		}
+		w.address.SetText("ann@example.test")
+	})
+	u.jobs.Wait() // the provider lookup, off the UI goroutine
+	act(u, func() {
+		test.Type(w.password, srv.Users["ann@example.test"])
+		test.Tap(w.save)
+	})
+	u.jobs.Wait()
+	act(u, func() { test.Tap(w.trust) })
 	u.jobs.Wait()
 	if saved == nil {
 		t.Fatalf("not saved: %q", w.result.Text)
@@ -39,17 +45,24 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 		t.Errorf("saved keep = %v, %v; want on", keep, err)
 	}
 
-	e := u.openMailbox(saved)
-	if !e.keep.Checked {
-		t.Error("the edit window shows keep off")
-	}
-	test.Tap(e.keep)
-	test.Tap(e.save)
+	e := openMailboxUI(u, saved)
+	u.jobs.Wait()
+	act(u, func() {
+		if !e.keep.Checked {
+			t.Error("the edit window shows keep off")
+		}
+		test.Tap(e.keep)
+		test.Tap(e.save)
+	})
 	u.jobs.Wait()
 	if keep, err := s.KeepMessages(ctx, saved.ID); err != nil || keep {
 		t.Errorf("after unticking: keep = %v, %v (%q); want off", keep, err, e.result.Text)
 	}
-	if again := u.openMailbox(saved); again.keep.Checked {
-		t.Error("the window opened again shows keep on")
-	}
+	again := openMailboxUI(u, saved)
+	u.jobs.Wait()
+	act(u, func() {
+		if again.keep.Checked {
+			t.Error("the window opened again shows keep on")
+		}
+	})
 }
