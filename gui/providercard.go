@@ -31,10 +31,17 @@ type serverFields struct {
 	sec      data.Security // the security shown, to tell whether the port is still its standard one
 }
 
+// providerCardStore is what a provider card saves, and where it looks up who owns the domains typed.
+type providerCardStore interface {
+	Save(ctx context.Context, p *data.Provider) error
+	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
+}
+
 // providerCard is the window in which one provider is viewed or edited.
 type providerCard struct {
 	formWindow
 	ui       *UI
+	store    providerCardStore
 	orig     *data.Provider
 	readOnly bool
 	loading  bool
@@ -59,7 +66,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
+	c := &providerCard{ui: u, store: u.store, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
@@ -335,7 +342,7 @@ func (c *providerCard) submit() {
 	secret := c.oauth.secret.Text
 	var secretErr error
 	c.ui.background(func(ctx context.Context) error {
-		if err := c.ui.store.Save(ctx, p); err != nil {
+		if err := c.store.Save(ctx, p); err != nil {
 			return err
 		}
 		secretErr = c.saveClientSecret(ctx, p, secret)
