@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"mailroom/data"
 	"mailroom/internal/testenv"
 )
 
@@ -21,8 +20,6 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 	ctx := context.Background()
 
 	w := u.openMailbox(nil)
-	var saved *data.Mailbox
-	w.onSaved = func(m *data.Mailbox) { saved = m }
 	if !w.keep.Checked {
 		t.Error("Keep messages on this computer is off for a new mailbox")
 	}
@@ -32,14 +29,17 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 	u.jobs.Wait()
 	test.Tap(w.trust)
 	u.jobs.Wait()
-	if saved == nil {
+	list, _ := s.Mailboxes(ctx)
+	if len(list) != 1 {
 		t.Fatalf("not saved: %q", w.result.Text)
 	}
+	saved := list[0]
 	if keep, err := s.KeepMessages(ctx, saved.ID); err != nil || !keep {
 		t.Errorf("saved keep = %v, %v; want on", keep, err)
 	}
 
 	e := u.openMailbox(saved)
+	u.jobs.Wait() // its provider is read off the UI goroutine
 	if !e.keep.Checked {
 		t.Error("the edit window shows keep off")
 	}

@@ -67,9 +67,6 @@ func (w *mailboxWindow) saveMailbox(m *data.Mailbox, password string, pins []*da
 		w.ui.mailboxes.load()
 		w.ui.mail.load() // the new mailbox's folders, and its first sync
 		w.saved(m, len(after) > 0)
-		if w.onSaved != nil {
-			w.onSaved(m)
-		}
 	})
 }
 

@@ -72,7 +72,6 @@ type mailboxWindow struct {
 	lastPins   []*data.CertPin // the certificates the last test accepted by the person's decision
 	cancelTest context.CancelFunc
 	lastThen   func(m *data.Mailbox, password string, pins []*data.CertPin) // what the last test was for
-	onSaved    func(*data.Mailbox)                                          // for tests
 }
 
 // openMailbox opens the window for m; nil sets up a new mailbox.
