@@ -22,52 +22,10 @@ import (
 	"mailroom/mailclient"
 )
 
-// Store is what the GUI needs of the database. Errors are those documented on data.Store:
-// ErrNotFound, ErrManaged, ErrConflict and *data.ValidationError for changes.
-type Store interface {
-	List(ctx context.Context) ([]*data.Provider, error)
-	Get(ctx context.Context, id int64) (*data.Provider, error)
-	Logo(ctx context.Context, id int64) ([]byte, error)
-	Save(ctx context.Context, p *data.Provider) error
-	Delete(ctx context.Context, id int64) error
-	NameTaken(ctx context.Context, name string, id int64) (bool, error)
-	ProviderByExternalID(ctx context.Context, id string) (*data.Provider, error)
-	ProviderByDomains(ctx context.Context, domains []string) (*data.Provider, error)
-	InProviderTx(ctx context.Context, fn func(*data.ProviderTx) error) error
-	mailclient.SubscriptionStore
-	Subscribe(ctx context.Context, source, publicKey string) (*data.Subscription, error)
-	Unsubscribe(ctx context.Context) (int, error)
-	Domains(ctx context.Context) ([]data.DomainEntry, error)
-	SetDomain(ctx context.Context, old, domain string, providerID int64) error
-	DeleteDomain(ctx context.Context, domain string) error
-	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
-	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
-	SetDefaultMailbox(ctx context.Context, id int64) error
-	mailclient.OwnSettingsStore
-	mailclient.OutboxStore
-	mailclient.MessageStore
-	mailclient.CoordinatorStore // Changes: what changed, for the screens to follow
-	MessagePage(ctx context.Context, folderID int64, after data.Cursor, limit int) ([]*data.Message, error)
-	messageListStore
-	Drafts(ctx context.Context) ([]*data.Draft, error)
-	AddressBook(ctx context.Context, limit int) ([]data.AddressUse, error)
-	SaveDraft(ctx context.Context, d *data.Draft) error
-	DeleteDraft(ctx context.Context, id int64) error
-	OutboxItems(ctx context.Context) ([]*data.OutboxItem, error)
-	DeleteOutbox(ctx context.Context, id int64) error
-	mailclient.PublishStore
-	GrantPublisher(ctx context.Context, publicKey, name string) (*data.Publisher, error)
-	RevokePublisher(ctx context.Context, publicKey string) error
-	LastPublication(ctx context.Context) (*data.Publication, error)
-	IsListPublisher(ctx context.Context) bool
-	Users(ctx context.Context) ([]data.User, error)
-	User() string
-}
-
 // UI is Mailroom's window and the screens in it.
 type UI struct {
 	app     fyne.App
-	store   Store
+	store   *data.Store // each screen keeps the small interface of it that it uses, declared beside it
 	secrets Secrets
 	creds   *mailclient.Credentials // secrets' access tokens of OAuth 2.0 mailboxes
 	log     *slog.Logger
@@ -106,7 +64,7 @@ type UI struct {
 
 // New builds the user interface over store, keeping mailbox passwords in secrets; call
 // ShowMain to open the window.
-func New(a fyne.App, store Store, secrets Secrets, log *slog.Logger) *UI {
+func New(a fyne.App, store *data.Store, secrets Secrets, log *slog.Logger) *UI {
 	tokens := withTokens(secrets)
 	secrets = tokens
 	u := &UI{app: a, store: store, secrets: secrets, creds: tokens.Credentials, log: log, typingPause: 600 * time.Millisecond, watchIdle: true, cacheDir: userCacheDir(),

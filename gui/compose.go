@@ -24,11 +24,21 @@ import (
 // draftPause is how long typing must pause before the draft is saved.
 const draftPause = 3 * time.Second
 
+// composeStore is what a compose window reads and saves: the sending mailboxes, the address book
+// and its draft, kept on the server through mailclient.
+type composeStore interface {
+	mailclient.DraftStore
+	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
+	AddressBook(ctx context.Context, limit int) ([]data.AddressUse, error)
+	SaveDraft(ctx context.Context, d *data.Draft) error
+}
+
 // composeWindow is a window in which one message is written: a draft saved as it is typed,
 // sent through the outbox.
 type composeWindow struct {
 	formWindow
 	ui        *UI
+	store     composeStore
 	draft     data.Draft // ID 0 until first saved
 	mailboxes []*data.Mailbox
 
@@ -51,7 +61,7 @@ type composeWindow struct {
 
 // compose opens a compose window filled with c; draftID is the draft it continues (0 for new).
 func (u *UI) compose(c data.Composition, draftID int64) *composeWindow {
-	w := &composeWindow{ui: u}
+	w := &composeWindow{ui: u, store: u.store}
 	w.formWindow = newFormWindow(u.app, composeTitle(c.Subject), shortcuts{
 		ctrl(fyne.KeyReturn): func() { w.submit(false) },
 		ctrl(fyne.KeyEnter):  func() { w.submit(false) },
@@ -153,7 +163,7 @@ func (w *composeWindow) recipients(e *escEntry, field string) fyne.CanvasObject 
 
 // loadMailboxes offers the user's mailboxes as senders, the default (or want) first.
 func (w *composeWindow) loadMailboxes(want int64) {
-	list, err := w.ui.store.Mailboxes(context.Background())
+	list, err := w.store.Mailboxes(context.Background())
 	if err != nil {
 		w.ui.log.Error("list mailboxes", "err", err)
 	}
@@ -255,7 +265,7 @@ func (w *composeWindow) saveDraft(then func()) {
 	d := w.draft
 	d.Composition = w.composition()
 	w.dirty = false
-	w.ui.background(func(ctx context.Context) error { return w.ui.store.SaveDraft(ctx, &d) }, func(err error) {
+	w.ui.background(func(ctx context.Context) error { return w.store.SaveDraft(ctx, &d) }, func(err error) {
 		if err != nil {
 			w.dirty = true
 			w.status.SetText("The draft could not be saved: " + w.ui.explain("save the draft", err))
@@ -279,7 +289,7 @@ func (w *composeWindow) keepOnServer(d data.Draft) {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock()
 		defer w.serverMu.Unlock()
-		return mailclient.KeepDraftOnServer(ctx, w.ui.store, w.ui.secrets, &d)
+		return mailclient.KeepDraftOnServer(ctx, w.store, w.ui.secrets, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
@@ -297,7 +307,7 @@ func (w *composeWindow) dropFromServer() {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock() // after any save still under way
 		defer w.serverMu.Unlock()
-		return mailclient.DropDraftFromServer(ctx, w.ui.store, w.ui.secrets, &d)
+		return mailclient.DropDraftFromServer(ctx, w.store, w.ui.secrets, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("drop draft from server", "draft", d.ID, "err", err)

@@ -27,7 +27,7 @@ func (w *composeWindow) loadAddressBook() {
 	var book []data.AddressUse
 	w.ui.background(func(ctx context.Context) error {
 		var err error
-		book, err = w.ui.store.AddressBook(ctx, 5000)
+		book, err = w.store.AddressBook(ctx, 5000)
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -16,9 +16,18 @@ import (
 	"mailroom/data"
 )
 
+// domainsStore is what the Provider domains screen reads and changes.
+type domainsStore interface {
+	Domains(ctx context.Context) ([]data.DomainEntry, error)
+	SetDomain(ctx context.Context, old, domain string, providerID int64) error
+	DeleteDomain(ctx context.Context, domain string) error
+	List(ctx context.Context) ([]*data.Provider, error)
+}
+
 // domainsView is the "Provider domains" lookup: which domain belongs to which provider.
 type domainsView struct {
 	ui      *UI
+	store   domainsStore
 	all     []data.DomainEntry
 	view    []data.DomainEntry
 	table   *gridTable
@@ -33,7 +42,7 @@ type domainsView struct {
 }
 
 func newDomainsView(u *UI) *domainsView {
-	v := &domainsView{ui: u}
+	v := &domainsView{ui: u, store: u.store}
 	v.filter = newEscEntry(nil, nil)
 	v.filter.SetPlaceHolder("Filter by domain or provider")
 	v.filter.OnChanged = func(string) { v.applyFilter() }
@@ -85,7 +94,7 @@ func (v *domainsView) load() {
 	var list []data.DomainEntry
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		if list, err = v.ui.store.Domains(ctx); err == nil {
+		if list, err = v.store.Domains(ctx); err == nil {
 			sortDomains(list)
 		}
 		return err
@@ -167,7 +176,7 @@ func (v *domainsView) deleteSelected() {
 		if !ok {
 			return
 		}
-		v.ui.background(func(ctx context.Context) error { return v.ui.store.DeleteDomain(ctx, d) }, func(err error) {
+		v.ui.background(func(ctx context.Context) error { return v.store.DeleteDomain(ctx, d) }, func(err error) {
 			if err != nil {
 				showError(v.ui.win, "Delete domain", v.ui.explain("delete the domain", err))
 			}
@@ -184,7 +193,7 @@ func (v *domainsView) showEditor(e data.DomainEntry) *domainDialog {
 	d.domain.SetPlaceHolder("example.com")
 	d.domain.SetText(data.DisplayDomain(e.Domain))
 	d.err = newErrorLabel()
-	providers, _ := v.ui.store.List(context.Background())
+	providers, _ := v.store.List(context.Background())
 	names := make([]string, len(providers))
 	for i, p := range providers {
 		names[i] = p.Name
@@ -240,7 +249,7 @@ func (d *domainDialog) submit() {
 	}
 	domain, old, pid := d.domain.Text, d.old, d.providers[i].ID
 	u := d.view.ui
-	u.background(func(ctx context.Context) error { return u.store.SetDomain(ctx, old, domain, pid) }, func(err error) {
+	u.background(func(ctx context.Context) error { return d.view.store.SetDomain(ctx, old, domain, pid) }, func(err error) {
 		var v *data.ValidationError
 		switch {
 		case errors.As(err, &v):

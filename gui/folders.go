@@ -147,7 +147,7 @@ func (v *mailView) refreshCounts() {
 	v.ui.background(func(ctx context.Context) error {
 		for _, m := range boxes {
 			var err error
-			if folders[m.ID], err = v.ui.store.Folders(ctx, m.ID); err != nil {
+			if folders[m.ID], err = v.store.Folders(ctx, m.ID); err != nil {
 				return err
 			}
 		}

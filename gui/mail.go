@@ -15,10 +15,20 @@ import (
 	"mailroom/mailclient"
 )
 
+// mailViewStore is what the Mail screen reads and changes: the folder tree, the message list,
+// the reader, and the actions it hands to mailclient.Mail.
+type mailViewStore interface {
+	messageListStore
+	mailclient.MessageStore
+	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
+	Folders(ctx context.Context, mailboxID int64) ([]*data.Folder, error)
+}
+
 // mailView is the "Mail" screen: folders of every mailbox, the message list and the reader,
 // side by side, with the sync status below.
 type mailView struct {
 	ui        *UI
+	store     mailViewStore
 	mail      *mailclient.Mail
 	mailboxes []*data.Mailbox
 	folders   map[int64][]*data.Folder // mailbox id -> folders
@@ -43,13 +53,13 @@ type mailView struct {
 }
 
 func newMailView(u *UI) *mailView {
-	v := &mailView{ui: u, folders: map[int64][]*data.Folder{}}
+	v := &mailView{ui: u, store: u.store, folders: map[int64][]*data.Folder{}}
 	v.mail = newMail(v)
 	v.actions = newMailActions(v)
 	keys := map[fyne.KeyName]func(){fyne.KeyF5: v.syncAll, fyne.KeyDelete: v.deleteSelected}
 	v.tree = newKeyTree(keys, v.childIDs, v.isBranch, v.createNode, v.updateNode)
 	v.tree.OnSelected = v.folderChosen
-	v.list = newMessageList(u.store, u, keys, v.open)
+	v.list = newMessageList(v.store, u, keys, v.open)
 	v.list.onError = func(msg string) { v.status.SetText(msg) }
 	v.search = newEscEntry(func() { v.search.SetText("") }, nil)
 	v.search.SetPlaceHolder("Search subject, people and text")
@@ -109,11 +119,11 @@ func (v *mailView) load() {
 	folders := map[int64][]*data.Folder{}
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		if boxes, err = v.ui.store.Mailboxes(ctx); err != nil {
+		if boxes, err = v.store.Mailboxes(ctx); err != nil {
 			return err
 		}
 		for _, m := range boxes {
-			if folders[m.ID], err = v.ui.store.Folders(ctx, m.ID); err != nil {
+			if folders[m.ID], err = v.store.Folders(ctx, m.ID); err != nil {
 				return err
 			}
 		}
@@ -160,7 +170,7 @@ func (v *mailView) changed(id int64) {
 	var m *data.Message
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		m, err = v.ui.store.Message(ctx, id)
+		m, err = v.store.Message(ctx, id)
 		return err
 	}, func(err error) {
 		v.reloadList()
@@ -241,17 +251,17 @@ func (v *mailView) answer(all, forward bool) {
 	var box *data.Mailbox
 	var attachments []string
 	v.ui.background(func(ctx context.Context) error {
-		f, err := v.ui.store.Folder(ctx, m.FolderID)
+		f, err := v.store.Folder(ctx, m.FolderID)
 		if err != nil {
 			return err
 		}
-		if box, err = v.ui.store.Mailbox(ctx, f.MailboxID); err != nil {
+		if box, err = v.store.Mailbox(ctx, f.MailboxID); err != nil {
 			return err
 		}
 		if _, err := v.mail.OpenMessage(ctx, m.ID); err != nil {
 			return err
 		}
-		raw, _, err := v.ui.store.MessageBody(ctx, m.ID)
+		raw, _, err := v.store.MessageBody(ctx, m.ID)
 		if err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ type mailActions struct {
 // refuses later is said in the status line.
 func newMail(v *mailView) *mailclient.Mail {
 	onUI := v.ui.onUI
-	return &mailclient.Mail{Store: v.ui.store, Secrets: v.ui.secrets, Log: v.ui.log,
+	return &mailclient.Mail{Store: v.store, Secrets: v.ui.secrets, Log: v.ui.log,
 		Changed:       func(id int64) { onUI(func() { v.changed(id) }) },
 		FolderChanged: func(int64) { onUI(v.refreshCounts) }, // the list is redrawn by who asked
 		Failed: func(a *data.Action, err error) {
@@ -178,7 +178,7 @@ func (m *mailActions) restore() {
 		if err := v.mail.Restore(ctx, id); err != nil && !errors.Is(err, mailclient.ErrQueued) {
 			return err
 		}
-		back, _ = v.ui.store.Message(ctx, id)
+		back, _ = v.store.Message(ctx, id)
 		return nil
 	}, func(err error) {
 		if errors.Is(err, data.ErrNothingToUndo) || errors.Is(err, mailclient.ErrCannotUndo) {

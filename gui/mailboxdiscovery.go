@@ -117,7 +117,7 @@ func (w *mailboxWindow) addDiscovered() {
 	var saved *data.Provider
 	w.ui.background(func(ctx context.Context) error {
 		var err error
-		saved, err = mailclient.AddDiscovered(ctx, w.ui.store, found)
+		saved, err = mailclient.AddDiscovered(ctx, w.store, found)
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -16,9 +16,18 @@ import (
 	"mailroom/mailclient"
 )
 
+// mailboxesStore is what the Mailboxes screen reads and changes; it retests and removes
+// mailboxes through mailclient.
+type mailboxesStore interface {
+	mailclient.MailboxStore
+	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
+	SetDefaultMailbox(ctx context.Context, id int64) error
+}
+
 // mailboxesView is the "Mailboxes" screen: the current user's mailboxes.
 type mailboxesView struct {
 	ui       *UI
+	store    mailboxesStore
 	list     []*data.Mailbox
 	rows     *widget.List
 	add      *widget.Button
@@ -34,7 +43,7 @@ type mailboxesView struct {
 }
 
 func newMailboxesView(u *UI) *mailboxesView {
-	v := &mailboxesView{ui: u}
+	v := &mailboxesView{ui: u, store: u.store}
 	v.logos = newLogoCache(u, func() { v.rows.Refresh() })
 	v.add = widget.NewButtonWithIcon("New mailbox", theme.ContentAddIcon(), func() { u.openMailbox(nil) })
 	v.test = widget.NewButtonWithIcon("Test", theme.MediaPlayIcon(), v.testSelected)
@@ -137,7 +146,7 @@ func (v *mailboxesView) load() {
 	var list []*data.Mailbox
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		list, err = v.ui.store.Mailboxes(ctx)
+		list, err = v.store.Mailboxes(ctx)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -202,7 +211,7 @@ func (v *mailboxesView) defaultSelected() {
 	if m == nil {
 		return
 	}
-	v.ui.background(func(ctx context.Context) error { return v.ui.store.SetDefaultMailbox(ctx, m.ID) }, func(err error) {
+	v.ui.background(func(ctx context.Context) error { return v.store.SetDefaultMailbox(ctx, m.ID) }, func(err error) {
 		if err != nil {
 			showError(v.ui.win, "Mailboxes", v.ui.explain("change the default mailbox", err))
 		}
@@ -228,7 +237,7 @@ func (v *mailboxesView) testSelected() {
 	d.Show()
 	v.ui.background(func(context.Context) error {
 		defer cancel()
-		return mailclient.RetestMailbox(ctx, v.ui.store, v.ui.secrets, m, func(st mailclient.Step) {
+		return mailclient.RetestMailbox(ctx, v.store, v.ui.secrets, m, func(st mailclient.Step) {
 			v.ui.onUI(func() {
 				panel.show(st)
 			})
@@ -257,7 +266,7 @@ func (v *mailboxesView) removeSelected() {
 			return
 		}
 		v.ui.background(func(ctx context.Context) error {
-			_, err := mailclient.RemoveMailbox(ctx, v.ui.store, v.ui.secrets, m.ID)
+			_, err := mailclient.RemoveMailbox(ctx, v.store, v.ui.secrets, m.ID)
 			return err
 		}, func(err error) {
 			var pnd *mailclient.PasswordNotDeletedError

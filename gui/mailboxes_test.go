@@ -103,8 +103,6 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	bob.close()
 
 	w := openMailboxUI(u, nil)
-	var saved *data.Mailbox
-	w.onSaved = func(m *data.Mailbox) { saved = m }
 	act(u, func() { w.address.SetText("ann@example.test") }) // at once, not typed: each prefix would start a search
 	u.jobs.Wait()
 	test.Type(w.password, srv.Users["ann@example.test"])
@@ -119,7 +117,7 @@ func TestNewMailboxAgainstDovecotAndPostfix(t *testing.T) {
 	}
 	test.Tap(w.trust) // goes on saving, as the person asked
 	u.jobs.Wait()
-	if saved == nil {
+	if list, _ := s.Mailboxes(context.Background()); len(list) != 1 {
 		t.Fatalf("not saved: %q", w.result.Text)
 	}
 	quiet(t, u) // its first sync starts by itself

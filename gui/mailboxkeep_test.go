@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"mailroom/data"
 	"mailroom/internal/testenv"
 )
 
@@ -22,9 +21,7 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 
 	w := openMailboxUI(u, nil)
 	u.jobs.Wait()
-	var saved *data.Mailbox
 	act(u, func() {
-		w.onSaved = func(m *data.Mailbox) { saved = m }
 		if !w.keep.Checked {
 			t.Error("Keep messages on this computer is off for a new mailbox")
 		}
@@ -38,9 +35,11 @@ func TestKeepMessagesBoxAgainstDovecot(t *testing.T) {
 	u.jobs.Wait()
 	act(u, func() { test.Tap(w.trust) })
 	u.jobs.Wait()
-	if saved == nil {
+	list, _ := s.Mailboxes(ctx)
+	if len(list) != 1 {
 		t.Fatalf("not saved: %q", w.result.Text)
 	}
+	saved := list[0]
 	if keep, err := s.KeepMessages(ctx, saved.ID); err != nil || !keep {
 		t.Errorf("saved keep = %v, %v; want on", keep, err)
 	}

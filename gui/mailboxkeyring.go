@@ -14,7 +14,7 @@ func (w *mailboxWindow) offerSessionOnly(m *data.Mailbox, password string, pins 
 		mailclient.Explain(data.ErrNoKeyring)+"\n\nKeep the password in memory until Mailroom closes? It is never written to disk.",
 		func(ok bool) {
 			if ok {
-				w.store(m, password, pins, sessionSecrets{w.ui.secrets}, after...)
+				w.saveMailbox(m, password, pins, sessionSecrets{w.ui.secrets}, after...)
 			}
 		}, w.win)
 	d.SetConfirmText("Keep for this session")

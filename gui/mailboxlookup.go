@@ -14,7 +14,7 @@ func (w *mailboxWindow) loadProviders() {
 	var list []*data.Provider
 	w.ui.background(func(ctx context.Context) error {
 		var err error
-		list, err = w.ui.store.List(ctx)
+		list, err = w.store.List(ctx)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -50,7 +50,7 @@ func (w *mailboxWindow) resolve() {
 	var res *data.Resolution
 	w.ui.background(func(ctx context.Context) error {
 		var err error
-		res, err = w.ui.store.ResolveProvider(ctx, address)
+		res, err = w.store.ResolveProvider(ctx, address)
 		return err
 	}, func(err error) {
 		if seq != w.resolving {
@@ -90,7 +90,7 @@ func (w *mailboxWindow) providerPicked(name string) {
 			var full *data.Provider
 			w.ui.background(func(ctx context.Context) error {
 				var err error
-				full, err = w.ui.store.Get(ctx, p.ID)
+				full, err = w.store.Get(ctx, p.ID)
 				return err
 			}, func(err error) {
 				if err != nil {

@@ -11,7 +11,7 @@ import (
 // submit tests the mailbox and saves it when the test passes.
 func (w *mailboxWindow) submit() {
 	w.runTest(func(m *data.Mailbox, password string, pins []*data.CertPin) {
-		w.store(m, password, pins, w.ui.secrets)
+		w.saveMailbox(m, password, pins, w.ui.secrets)
 	})
 }
 
@@ -24,14 +24,14 @@ func (w *mailboxWindow) saveWithoutTest() {
 	}
 	failure := mailclient.Explain(w.lastErr)
 	password := w.password.Text
-	w.store(m, password, w.lastPins, w.ui.secrets, func(saved *data.Mailbox) {
-		w.ui.store.SetMailboxState(context.Background(), saved.ID, data.MailboxError, failure)
+	w.saveMailbox(m, password, w.lastPins, w.ui.secrets, func(saved *data.Mailbox) {
+		w.store.SetMailboxState(context.Background(), saved.ID, data.MailboxError, failure)
 	})
 }
 
 // store saves m (and its password, when one was typed) and closes the window. When the
 // keyring is not available it offers to keep the password for this session only.
-func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
+func (w *mailboxWindow) saveMailbox(m *data.Mailbox, password string, pins []*data.CertPin, secrets Secrets, after ...func(*data.Mailbox)) {
 	found := w.current()
 	secret, typed := w.signInSecret(password), w.signInSecret(w.password.Text)
 	token, keep := w.signIn.token, w.keep.Checked
@@ -39,17 +39,17 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		var err error
 		switch {
 		case w.orig == nil && found != nil && found.ID == 0:
-			err = mailclient.SaveNewMailboxWithOwnSettings(ctx, w.ui.store, secrets, m, found, secret, pins)
+			err = mailclient.SaveNewMailboxWithOwnSettings(ctx, w.store, secrets, m, found, secret, pins)
 		case w.orig == nil:
-			err = mailclient.SaveNewMailbox(ctx, w.ui.store, secrets, m, secret, pins)
+			err = mailclient.SaveNewMailbox(ctx, w.store, secrets, m, secret, pins)
 		default:
-			err = mailclient.UpdateMailbox(ctx, w.ui.store, secrets, m, typed, pins)
+			err = mailclient.UpdateMailbox(ctx, w.store, secrets, m, typed, pins)
 		}
 		if err == nil && token != nil {
 			w.ui.creds.Keep(m.KeyringRef, token)
 		}
 		if err == nil {
-			err = saveKeep(ctx, w.ui.store, m.ID, keep)
+			err = saveKeep(ctx, w.store, m.ID, keep)
 		}
 		return err
 	}, func(err error) {
@@ -67,9 +67,6 @@ func (w *mailboxWindow) store(m *data.Mailbox, password string, pins []*data.Cer
 		w.ui.mailboxes.load()
 		w.ui.mail.load() // the new mailbox's folders, and its first sync
 		w.saved(m, len(after) > 0)
-		if w.onSaved != nil {
-			w.onSaved(m)
-		}
 	})
 }
 

@@ -49,7 +49,7 @@ func (w *mailboxWindow) runTest(then func(m *data.Mailbox, password string, pins
 	w.showResult(true, "Testing…")
 	w.testBtn.Disable()
 	w.save.Disable()
-	settings := mailclient.SettingsFor(w.current(), m.Login, &mailclient.Trust{Pins: w.ui.store, Proposed: w.proposed})
+	settings := mailclient.SettingsFor(w.current(), m.Login, &mailclient.Trust{Pins: w.store, Proposed: w.proposed})
 	var pins mailclient.PinRecorder
 	var password string
 	w.ui.background(func(context.Context) error {

@@ -18,11 +18,23 @@ import (
 
 const fieldPassword, fieldLoadFrom = "password", "load_from"
 
+// mailboxWindowStore is what the mailbox window reads and saves: the providers it looks up, the
+// mailbox (through mailclient, with its own settings or discovered ones), its pins and whether
+// it keeps its messages.
+type mailboxWindowStore interface {
+	mailclient.OwnSettingsStore
+	mailclient.DiscoveredSaver
+	keepStore
+	List(ctx context.Context) ([]*data.Provider, error)
+	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
+}
+
 // mailboxWindow is the window in which a person sets up a new mailbox or edits one.
 type mailboxWindow struct {
 	formWindow
-	ui   *UI
-	orig *data.Mailbox // nil for a new mailbox
+	ui    *UI
+	store mailboxWindowStore
+	orig  *data.Mailbox // nil for a new mailbox
 
 	address, login, password, sender, loadFrom *escEntry
 	passwordLabel                              *widget.Label
@@ -60,12 +72,11 @@ type mailboxWindow struct {
 	lastPins   []*data.CertPin // the certificates the last test accepted by the person's decision
 	cancelTest context.CancelFunc
 	lastThen   func(m *data.Mailbox, password string, pins []*data.CertPin) // what the last test was for
-	onSaved    func(*data.Mailbox)                                          // for tests
 }
 
 // openMailbox opens the window for m; nil sets up a new mailbox.
 func (u *UI) openMailbox(m *data.Mailbox) *mailboxWindow {
-	w := &mailboxWindow{ui: u, orig: m}
+	w := &mailboxWindow{ui: u, store: u.store, orig: m}
 	title := "New mailbox"
 	if m != nil {
 		title = "Mailbox — " + m.Address
@@ -194,7 +205,7 @@ func (w *mailboxWindow) fill(m *data.Mailbox) {
 	var p *data.Provider
 	w.ui.background(func(ctx context.Context) error {
 		var err error
-		p, err = w.ui.store.Get(ctx, m.ProviderID)
+		p, err = w.store.Get(ctx, m.ProviderID)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -216,7 +227,7 @@ func (w *mailboxWindow) fill(m *data.Mailbox) {
 	if !m.LoadFrom.IsZero() {
 		w.loadFrom.SetText(m.LoadFrom.Format(time.DateOnly))
 	}
-	fillKeep(w.keep, w.ui.store, m.ID)
+	fillKeep(w.keep, w.store, m.ID)
 	w.dirty = false
 }
 

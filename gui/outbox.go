@@ -14,9 +14,18 @@ import (
 	"mailroom/data"
 )
 
+// outboxViewStore is what the Outbox screen lists and deletes.
+type outboxViewStore interface {
+	Drafts(ctx context.Context) ([]*data.Draft, error)
+	OutboxItems(ctx context.Context) ([]*data.OutboxItem, error)
+	DeleteDraft(ctx context.Context, id int64) error
+	DeleteOutbox(ctx context.Context, id int64) error
+}
+
 // outboxView is the "Outbox" screen: drafts being written and messages on their way out.
 type outboxView struct {
 	ui      *UI
+	store   outboxViewStore
 	drafts  []*data.Draft
 	items   []*data.OutboxItem
 	list    *widget.List
@@ -31,7 +40,7 @@ type outboxRow struct {
 }
 
 func newOutboxView(u *UI) *outboxView {
-	v := &outboxView{ui: u}
+	v := &outboxView{ui: u, store: u.store}
 	v.compose = widget.NewButtonWithIcon("New message", theme.MailComposeIcon(), func() { u.compose(data.Composition{}, 0) })
 	v.compose.Importance = widget.HighImportance
 	v.list = widget.NewList(func() int { return len(v.drafts) + len(v.items) }, v.createRow, v.updateRow)
@@ -80,7 +89,7 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		d := r.draft
 		open.OnTapped = func() { v.ui.compose(d.Composition, d.ID) }
 		del.OnTapped = func() {
-			v.confirmDelete("Delete this draft?", func(ctx context.Context) error { return v.ui.store.DeleteDraft(ctx, d.ID) })
+			v.confirmDelete("Delete this draft?", func(ctx context.Context) error { return v.store.DeleteDraft(ctx, d.ID) })
 		}
 		open.Show()
 		resend.Hide()
@@ -103,7 +112,7 @@ func (v *outboxView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		now.Hidden = !waiting(it)
 		del.OnTapped = func() {
 			v.confirmDelete("Delete this message from the outbox? It will not be sent.",
-				func(ctx context.Context) error { return v.ui.store.DeleteOutbox(ctx, it.ID) })
+				func(ctx context.Context) error { return v.store.DeleteOutbox(ctx, it.ID) })
 		}
 		del.Hidden = it.State == data.OutboxSending
 	}
@@ -192,10 +201,10 @@ func (v *outboxView) load() {
 	var items []*data.OutboxItem
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		if drafts, err = v.ui.store.Drafts(ctx); err != nil {
+		if drafts, err = v.store.Drafts(ctx); err != nil {
 			return err
 		}
-		items, err = v.ui.store.OutboxItems(ctx)
+		items, err = v.store.OutboxItems(ctx)
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -31,10 +31,17 @@ type serverFields struct {
 	sec      data.Security // the security shown, to tell whether the port is still its standard one
 }
 
+// providerCardStore is what a provider card saves, and where it looks up who owns the domains typed.
+type providerCardStore interface {
+	Save(ctx context.Context, p *data.Provider) error
+	ResolveProvider(ctx context.Context, address string) (*data.Resolution, error)
+}
+
 // providerCard is the window in which one provider is viewed or edited.
 type providerCard struct {
 	formWindow
 	ui       *UI
+	store    providerCardStore
 	orig     *data.Provider
 	readOnly bool
 	loading  bool
@@ -50,8 +57,7 @@ type providerCard struct {
 	domains   *domainEditor
 	oauth     *oauthFields
 	save      *widget.Button
-	summary   *widget.Label        // how many fields need fixing, beside Save
-	onSaved   func(*data.Provider) // for tests
+	summary   *widget.Label // how many fields need fixing, beside Save
 }
 
 // openCard opens a card for p; nil opens an empty card for a new provider.
@@ -59,7 +65,7 @@ func (u *UI) openCard(p *data.Provider) *providerCard {
 	if p == nil {
 		p = data.NewProvider()
 	}
-	c := &providerCard{ui: u, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
+	c := &providerCard{ui: u, store: u.store, orig: p, readOnly: p.ManagedBy != "" && !u.isListPublisher}
 	title := "New email provider"
 	if p.ID != 0 {
 		title = "Email provider — " + p.Name
@@ -335,7 +341,7 @@ func (c *providerCard) submit() {
 	secret := c.oauth.secret.Text
 	var secretErr error
 	c.ui.background(func(ctx context.Context) error {
-		if err := c.ui.store.Save(ctx, p); err != nil {
+		if err := c.store.Save(ctx, p); err != nil {
 			return err
 		}
 		secretErr = c.saveClientSecret(ctx, p, secret)
@@ -353,9 +359,6 @@ func (c *providerCard) submit() {
 		c.dirty = false
 		c.orig = p
 		c.ui.reload()
-		if c.onSaved != nil {
-			c.onSaved(p)
-		}
 		c.win.Close()
 	})
 }

@@ -32,7 +32,7 @@ func (c *providerCard) watchDomainOwners() {
 		self := c.orig.ID
 		var owner string
 		c.ui.background(func(ctx context.Context) error {
-			res, err := c.ui.store.ResolveProvider(ctx, "postmaster@"+n)
+			res, err := c.store.ResolveProvider(ctx, "postmaster@"+n)
 			switch {
 			case errors.Is(err, data.ErrNotFound):
 				return nil

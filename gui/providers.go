@@ -13,9 +13,18 @@ import (
 	"mailroom/data"
 )
 
+// providersStore is what the Email providers screen reads.
+type providersStore interface {
+	List(ctx context.Context) ([]*data.Provider, error)
+	Get(ctx context.Context, id int64) (*data.Provider, error)
+	NameTaken(ctx context.Context, name string, id int64) (bool, error)
+	IsListPublisher(ctx context.Context) bool
+}
+
 // providersView is the "Email providers" grid.
 type providersView struct {
 	ui        *UI
+	store     providersStore
 	rows      *providerRows
 	table     *gridTable
 	filter    *escEntry
@@ -35,7 +44,7 @@ type providersView struct {
 }
 
 func newProvidersView(u *UI) *providersView {
-	v := &providersView{ui: u, rows: newProviderRows(nil)}
+	v := &providersView{ui: u, store: u.store, rows: newProviderRows(nil)}
 	v.logos = newLogoCache(u, func() { v.table.Refresh() })
 	v.filter = newEscEntry(nil, nil)
 	v.filter.SetPlaceHolder("Filter by name, host or domain")
@@ -132,8 +141,8 @@ func (v *providersView) load() {
 	var publisher bool
 	sortBy, desc := v.rows.sortBy, v.rows.desc
 	v.ui.background(func(ctx context.Context) error {
-		list, err := v.ui.store.List(ctx)
-		publisher = v.ui.store.IsListPublisher(ctx)
+		list, err := v.store.List(ctx)
+		publisher = v.store.IsListPublisher(ctx)
 		if err == nil {
 			rows = sortedProviderRows(list, sortBy, desc)
 		}
@@ -288,11 +297,11 @@ func (v *providersView) copySelected() {
 	var p *data.Provider
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		if p, err = v.ui.store.Get(ctx, id); err != nil {
+		if p, err = v.store.Get(ctx, id); err != nil {
 			return err
 		}
 		p.Name = data.CopyName(p.Name, func(name string) bool {
-			taken, err := v.ui.store.NameTaken(ctx, name, 0)
+			taken, err := v.store.NameTaken(ctx, name, 0)
 			return err != nil || taken
 		})
 		p.ID, p.Version, p.Domains, p.ExternalID = 0, 0, nil, ""

@@ -18,10 +18,21 @@ import (
 	"mailroom/mailclient"
 )
 
+// settingsStore is what the Settings screen reads and changes: the provider list subscribed to
+// (refreshed through mailclient) and the one published from here.
+type settingsStore interface {
+	mailclient.SubscriptionStore
+	mailclient.PublishStore
+	Subscribe(ctx context.Context, source, publicKey string) (*data.Subscription, error)
+	Unsubscribe(ctx context.Context) (int, error)
+	LastPublication(ctx context.Context) (*data.Publication, error)
+}
+
 // settingsView is the "Settings" screen: how often mail is checked, the provider list this
 // database follows, and publishing the list.
 type settingsView struct {
 	ui          *UI
+	store       settingsStore
 	sub         *data.Subscription // nil when not subscribed
 	status      *widget.Label
 	source      *escEntry
@@ -48,7 +59,7 @@ var syncChoices = []struct {
 }{{"Every minute", 1}, {"Every 5 minutes", 5}, {"Every 15 minutes", 15}, {"Every hour", 60}, {"Only when I press Sync (F5)", 0}}
 
 func newSettingsView(u *UI) *settingsView {
-	v := &settingsView{ui: u}
+	v := &settingsView{ui: u, store: u.store}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.source = newEscEntry(nil, nil)
@@ -110,12 +121,12 @@ func (v *settingsView) load() {
 	var last *data.Publication
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		sub, err = v.ui.store.Subscription(ctx)
+		sub, err = v.store.Subscription(ctx)
 		if errors.Is(err, data.ErrNotFound) {
 			sub, err = nil, nil
 		}
 		if err == nil {
-			if last, err = v.ui.store.LastPublication(ctx); errors.Is(err, data.ErrNotFound) {
+			if last, err = v.store.LastPublication(ctx); errors.Is(err, data.ErrNotFound) {
 				last, err = nil, nil
 			}
 		}
@@ -247,7 +258,7 @@ func (v *settingsView) askToTrust(source string, signer *mailclient.ListSigner) 
 			return
 		}
 		v.ui.background(func(ctx context.Context) error {
-			_, err := v.ui.store.Subscribe(ctx, source, signer.PublicKey)
+			_, err := v.store.Subscribe(ctx, source, signer.PublicKey)
 			return err
 		}, func(err error) {
 			if err != nil {
@@ -270,7 +281,7 @@ func (v *settingsView) doRefresh() {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		var err error
-		report, err = mailclient.RefreshSubscription(ctx, v.ui.store, nil)
+		report, err = mailclient.RefreshSubscription(ctx, v.store, nil)
 		return err
 	}, func(err error) { v.ui.refreshed(report, err, true) })
 }
@@ -282,7 +293,7 @@ func (v *settingsView) doUnsubscribe() {
 				return
 			}
 			v.ui.background(func(ctx context.Context) error {
-				_, err := v.ui.store.Unsubscribe(ctx)
+				_, err := v.store.Unsubscribe(ctx)
 				return err
 			}, func(err error) {
 				if err != nil {
@@ -358,7 +369,7 @@ func (v *settingsView) showPublish(folder, problem string) {
 	var last *data.Publication
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		last, err = v.ui.store.LastPublication(ctx)
+		last, err = v.store.LastPublication(ctx)
 		return err
 	}, func(err error) {
 		if err == nil && dir.Text == "" {
@@ -396,7 +407,7 @@ func (v *settingsView) doPublish(folder string) {
 	v.published.SetText("Publishing…")
 	v.ui.background(func(ctx context.Context) error {
 		var err error
-		r, err = mailclient.PublishProviders(ctx, v.ui.store, v.ui.secrets, folder, nil)
+		r, err = mailclient.PublishProviders(ctx, v.store, v.ui.secrets, folder, nil)
 		return err
 	}, func(err error) {
 		if err != nil {
