@@ -273,13 +273,14 @@ func (w *composeWindow) saveDraft(then func()) {
 }
 
 // keepOnServer puts draft d in its mailbox's Drafts folder on the server too, replacing the
-// copy the previous save left there; one save at a time per window, in the order they came.
-// The local draft is what counts: a server that cannot be reached only says so.
+// copy the previous save left there, on the mailbox's connection of the Mail screen (no login
+// of its own); one save at a time per window, in the order they came. The local draft is what
+// counts: a server that cannot be reached only says so.
 func (w *composeWindow) keepOnServer(d data.Draft) {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock()
 		defer w.serverMu.Unlock()
-		return mailclient.KeepDraftOnServer(ctx, w.ui.store, w.ui.secrets, &d)
+		return w.ui.mail.mail.KeepDraft(ctx, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
@@ -297,7 +298,7 @@ func (w *composeWindow) dropFromServer() {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock() // after any save still under way
 		defer w.serverMu.Unlock()
-		return mailclient.DropDraftFromServer(ctx, w.ui.store, w.ui.secrets, &d)
+		return w.ui.mail.mail.DropDraft(ctx, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("drop draft from server", "draft", d.ID, "err", err)
