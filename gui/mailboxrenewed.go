@@ -75,12 +75,10 @@ func renewedComparison(pm *mailclient.PinMismatchError, places []string) fyne.Ca
 			decided += " by " + pm.PinnedBy
 		}
 	}
-	subject := pm.PinnedSubject
-	if subject == "" {
-		subject = "not recorded"
-	}
 	old := certColumn("Trusted before", [][2]string{
-		{"Subject", subject},
+		{"Subject", orNotRecorded(pm.PinnedSubject)},
+		{"Issued by", orNotRecorded(pm.PinnedIssuer)},
+		{"Valid", validity(pm.PinnedNotBefore, pm.PinnedNotAfter)},
 		{"Trusted on", decided},
 		{"SHA-256 fingerprint", mailclient.FormatFingerprint(pm.Pinned)},
 	})
@@ -88,11 +86,28 @@ func renewedComparison(pm *mailclient.PinMismatchError, places []string) fyne.Ca
 	now := certColumn("Presented now", [][2]string{
 		{"Subject", c.Subject},
 		{"Issued by", c.Issuer},
-		{"Valid", c.NotBefore.Format(time.DateOnly) + " to " + c.NotAfter.Format(time.DateOnly)},
+		{"Valid", validity(c.NotBefore, c.NotAfter)},
 		{"Valid for", strings.Join(c.Names, ", ")},
 		{"SHA-256 fingerprint", mailclient.FormatFingerprint(c.SHA256)},
 	})
 	return container.NewVBox(widget.NewSeparator(), head, container.NewGridWithColumns(2, old, now))
+}
+
+// orNotRecorded is s, or "not recorded" for a pin saved before Mailroom kept it.
+func orNotRecorded(s string) string {
+	if s == "" {
+		return "not recorded"
+	}
+	return s
+}
+
+// validity is the period from notBefore to notAfter, as dates; "not recorded" when unknown
+// (a pin saved before Mailroom kept it).
+func validity(notBefore, notAfter time.Time) string {
+	if notBefore.IsZero() || notAfter.IsZero() {
+		return "not recorded"
+	}
+	return notBefore.Format(time.DateOnly) + " to " + notAfter.Format(time.DateOnly)
 }
 
 // certColumn is one certificate's description under title, a name and value per line.
