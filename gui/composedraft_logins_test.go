@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"fyne.io/fyne/v2/test"
 
 	"mailroom/data"
@@ -81,5 +84,34 @@ func TestDraftSavesAndSendingGoThroughTheMailboxConnection(t *testing.T) {
 	}
 	if _, ok := serverFolder(t, srv, "Sent")[subject]; !ok {
 		t.Errorf("no copy in Sent")
+	}
+	waitDelivered(t, srv, "bob@example.test", subject) // not into the Inbox a later test watches
+}
+
+// waitDelivered waits until the message with subject is in user's Inbox on Dovecot.
+func waitDelivered(t *testing.T, srv testenv.Servers, user, subject string) {
+	t.Helper()
+	c, err := imapclient.DialTLS(srv.IMAPSAddr, &imapclient.Options{TLSConfig: testTLS(t, srv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(user, srv.Users[user]).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Subject", Value: subject}}}, nil).Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.AllUIDs()) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q never reached the Inbox of %s", subject, user)
+		}
 	}
 }

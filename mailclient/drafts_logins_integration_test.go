@@ -131,6 +131,9 @@ func TestDraftsAndSentCopyLogInOnceThroughTheWorker(t *testing.T) {
 	if sent := f.find(t, "ann@example.test", "Sent", it.MessageID, 20*time.Second); len(sent) != 1 {
 		t.Errorf("%d copies in Sent, want 1", len(sent))
 	}
+	if got := f.find(t, "bob@example.test", "INBOX", it.MessageID, 20*time.Second); len(got) != 1 {
+		t.Errorf("%d copies delivered to bob, want 1", len(got))
+	}
 }
 
 // TestWorkerSentCopyIsMadeOnceAcrossALostConnection: the Sent copy through the worker looks
