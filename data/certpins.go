@@ -14,9 +14,12 @@ import (
 type CertPin struct {
 	Host      string // stored form, see NormalizeHost
 	Port      int
-	SHA256    string // lowercase hex, 64 digits
-	Subject   string // the certificate's subject, for people reading the list
-	DecidedBy string // set by the store
+	SHA256    string    // lowercase hex, 64 digits
+	Subject   string    // the certificate's subject, for people reading the list
+	Issuer    string    // who issued it; "" when not recorded (pins saved before Mailroom kept it)
+	NotBefore time.Time // when it becomes valid; zero when not recorded
+	NotAfter  time.Time // when it expires; zero when not recorded
+	DecidedBy string    // set by the store
 	DecidedAt time.Time
 }
 
@@ -37,43 +40,67 @@ func (s *Store) CertPin(ctx context.Context, host string, port int) (*CertPin, e
 	if err != nil {
 		return nil, fmt.Errorf("pin %s:%d: %w", host, port, ErrNotFound)
 	}
-	p := &CertPin{}
-	var at string
-	err = s.r.QueryRowContext(ctx, `SELECT host, port, sha256, subject, decided_by, decided_at
-		FROM cert_pins WHERE host = ? AND port = ?`, h, port).Scan(&p.Host, &p.Port, &p.SHA256, &p.Subject, &p.DecidedBy, &at)
+	p, err := scanPin(s.r.QueryRowContext(ctx, `SELECT `+pinColumns+` FROM cert_pins WHERE host = ? AND port = ?`, h, port))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("pin %s:%d: %w", h, port, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get pin %s:%d: %w", h, port, err)
 	}
-	p.DecidedAt = parseStamp(at)
 	return p, nil
+}
+
+const pinColumns = `host, port, sha256, subject, issuer, not_before, not_after, decided_by, decided_at`
+
+// scanPin reads a row of pinColumns.
+func scanPin(row interface{ Scan(...any) error }) (*CertPin, error) {
+	p := &CertPin{}
+	var notBefore, notAfter, at string
+	if err := row.Scan(&p.Host, &p.Port, &p.SHA256, &p.Subject, &p.Issuer, &notBefore, &notAfter, &p.DecidedBy, &at); err != nil {
+		return nil, err
+	}
+	p.NotBefore, p.NotAfter, p.DecidedAt = pinTime(notBefore), pinTime(notAfter), parseStamp(at)
+	return p, nil
+}
+
+// pinTime reads a validity time of a pin: zero for ” (not recorded).
+func pinTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// pinTimeText is t as stored: ” for zero.
+func pinTimeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // CertPins returns every recorded pin, by host and port.
 func (s *Store) CertPins(ctx context.Context) ([]*CertPin, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT host, port, sha256, subject, decided_by, decided_at
-		FROM cert_pins ORDER BY host, port`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+pinColumns+` FROM cert_pins ORDER BY host, port`)
 	if err != nil {
 		return nil, fmt.Errorf("list pins: %w", err)
 	}
 	defer rows.Close()
 	var out []*CertPin
 	for rows.Next() {
-		p := &CertPin{}
-		var at string
-		if err := rows.Scan(&p.Host, &p.Port, &p.SHA256, &p.Subject, &p.DecidedBy, &at); err != nil {
+		p, err := scanPin(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list pins: %w", err)
 		}
-		p.DecidedAt = parseStamp(at)
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
 // SaveCertPin records that the acting user trusts the certificate p describes for p.Host and
-// p.Port, replacing any earlier pin of that host and port. It fails with a *ValidationError.
+// p.Port (with its subject, issuer and validity, when given), replacing any earlier pin of
+// that host and port. It fails with a *ValidationError.
 // On success p holds the stored values.
 func (s *Store) SaveCertPin(ctx context.Context, p *CertPin) error {
 	saved := *p
@@ -93,10 +120,12 @@ func (s *Store) SaveCertPin(ctx context.Context, p *CertPin) error {
 	}
 	saved.DecidedBy, saved.DecidedAt = s.user, parseStamp(s.stamp())
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO cert_pins (host, port, sha256, subject, decided_by, decided_at) VALUES (?,?,?,?,?,?)
+		_, err := tx.Exec(`INSERT INTO cert_pins (`+pinColumns+`) VALUES (?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (host, port) DO UPDATE SET sha256 = excluded.sha256, subject = excluded.subject,
+			issuer = excluded.issuer, not_before = excluded.not_before, not_after = excluded.not_after,
 			decided_by = excluded.decided_by, decided_at = excluded.decided_at`,
-			saved.Host, saved.Port, saved.SHA256, saved.Subject, saved.DecidedBy, saved.DecidedAt.Format(time.RFC3339Nano))
+			saved.Host, saved.Port, saved.SHA256, saved.Subject, saved.Issuer, pinTimeText(saved.NotBefore), pinTimeText(saved.NotAfter),
+			saved.DecidedBy, saved.DecidedAt.Format(time.RFC3339Nano))
 		return err
 	})
 	if err != nil {

@@ -174,7 +174,10 @@ func TestMigrationCountsExistingMessages(t *testing.T) {
 		`DELETE FROM schema_migrations WHERE version = 15`, `DROP INDEX messages_folder_list`,
 		`CREATE INDEX messages_folder_date ON messages(folder_id, date DESC, uid DESC)`,
 		`DROP TRIGGER messages_count_delete`, `DROP TRIGGER messages_count_update`,
-		`ALTER TABLE messages DROP COLUMN list_date`, `ALTER TABLE folders DROP COLUMN shown`, `ALTER TABLE folders DROP COLUMN unread`} {
+		`ALTER TABLE messages DROP COLUMN list_date`, `ALTER TABLE folders DROP COLUMN shown`, `ALTER TABLE folders DROP COLUMN unread`,
+		// and back from 0016 (pins' issuer and validity), so that 15 is the next migration
+		`DELETE FROM schema_migrations WHERE version = 16`, `ALTER TABLE cert_pins DROP COLUMN issuer`,
+		`ALTER TABLE cert_pins DROP COLUMN not_before`, `ALTER TABLE cert_pins DROP COLUMN not_after`} {
 		if _, err := w.Exec(stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}

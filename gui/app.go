@@ -80,7 +80,7 @@ func New(a fyne.App, store *data.Store, secrets Secrets, log *slog.Logger) *UI {
 	u.perms = newPermissionsView(u)
 	u.settings = newSettingsView(u)
 	u.outboxView = newOutboxView(u)
-	u.outbox = mailclient.NewOutbox(store, secrets, mailclient.OutboxOptions{Log: log, OnChange: u.sentShows})
+	u.outbox = mailclient.NewOutbox(store, secrets, mailclient.OutboxOptions{Log: log, OnChange: u.sentShows, Mail: u.mail.mail})
 	return u
 }
 

@@ -25,9 +25,8 @@ import (
 const draftPause = 3 * time.Second
 
 // composeStore is what a compose window reads and saves: the sending mailboxes, the address book
-// and its draft, kept on the server through mailclient.
+// and its draft (whose server copy goes through the Mail screen's mailbox workers).
 type composeStore interface {
-	mailclient.DraftStore
 	Mailboxes(ctx context.Context) ([]*data.Mailbox, error)
 	AddressBook(ctx context.Context, limit int) ([]data.AddressUse, error)
 	SaveDraft(ctx context.Context, d *data.Draft) error
@@ -283,13 +282,14 @@ func (w *composeWindow) saveDraft(then func()) {
 }
 
 // keepOnServer puts draft d in its mailbox's Drafts folder on the server too, replacing the
-// copy the previous save left there; one save at a time per window, in the order they came.
-// The local draft is what counts: a server that cannot be reached only says so.
+// copy the previous save left there, on the mailbox's connection of the Mail screen (no login
+// of its own); one save at a time per window, in the order they came. The local draft is what
+// counts: a server that cannot be reached only says so.
 func (w *composeWindow) keepOnServer(d data.Draft) {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock()
 		defer w.serverMu.Unlock()
-		return mailclient.KeepDraftOnServer(ctx, w.store, w.ui.secrets, &d)
+		return w.ui.mail.mail.KeepDraft(ctx, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("keep draft on server", "draft", d.ID, "err", err)
@@ -307,7 +307,7 @@ func (w *composeWindow) dropFromServer() {
 	w.ui.background(func(ctx context.Context) error {
 		w.serverMu.Lock() // after any save still under way
 		defer w.serverMu.Unlock()
-		return mailclient.DropDraftFromServer(ctx, w.store, w.ui.secrets, &d)
+		return w.ui.mail.mail.DropDraft(ctx, &d)
 	}, func(err error) {
 		if err != nil {
 			w.ui.log.Warn("drop draft from server", "draft", d.ID, "err", err)

@@ -75,33 +75,55 @@ func renewedComparison(pm *mailclient.PinMismatchError, places []string) fyne.Ca
 			decided += " by " + pm.PinnedBy
 		}
 	}
-	subject := pm.PinnedSubject
-	if subject == "" {
-		subject = "not recorded"
-	}
-	old := certColumn("Trusted before", [][2]string{
-		{"Subject", subject},
+	c := pm.Cert
+	old := [][2]string{
+		{"Subject", orNotRecorded(pm.PinnedSubject)},
+		{"Issued by", orNotRecorded(pm.PinnedIssuer)},
+		{"Valid", validity(pm.PinnedNotBefore, pm.PinnedNotAfter)},
 		{"Trusted on", decided},
 		{"SHA-256 fingerprint", mailclient.FormatFingerprint(pm.Pinned)},
-	})
-	c := pm.Cert
-	now := certColumn("Presented now", [][2]string{
+	}
+	now := [][2]string{
 		{"Subject", c.Subject},
 		{"Issued by", c.Issuer},
-		{"Valid", c.NotBefore.Format(time.DateOnly) + " to " + c.NotAfter.Format(time.DateOnly)},
+		{"Valid", validity(c.NotBefore, c.NotAfter)},
 		{"Valid for", strings.Join(c.Names, ", ")},
 		{"SHA-256 fingerprint", mailclient.FormatFingerprint(c.SHA256)},
-	})
-	return container.NewVBox(widget.NewSeparator(), head, container.NewGridWithColumns(2, old, now))
+	}
+	return container.NewVBox(widget.NewSeparator(), head, certColumns("Trusted before", old, "Presented now", now))
 }
 
-// certColumn is one certificate's description under title, a name and value per line.
-func certColumn(title string, rows [][2]string) fyne.CanvasObject {
-	out := container.NewVBox(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	for _, r := range rows {
+// orNotRecorded is s, or "not recorded" for a pin saved before Mailroom kept it.
+func orNotRecorded(s string) string {
+	if s == "" {
+		return "not recorded"
+	}
+	return s
+}
+
+// validity is the period from notBefore to notAfter, as dates; "not recorded" when unknown
+// (a pin saved before Mailroom kept it).
+func validity(notBefore, notAfter time.Time) string {
+	if notBefore.IsZero() || notAfter.IsZero() {
+		return "not recorded"
+	}
+	return notBefore.Format(time.DateOnly) + " to " + notAfter.Format(time.DateOnly)
+}
+
+// certColumns lays two certificates' descriptions side by side under their titles, a name
+// and value per line, each line of one beside the same line of the other (rows of the same
+// length), so that the fingerprints line up however the lines above them wrap.
+func certColumns(leftTitle string, left [][2]string, rightTitle string, right [][2]string) fyne.CanvasObject {
+	bold := fyne.TextStyle{Bold: true}
+	out := container.NewVBox(container.NewGridWithColumns(2,
+		widget.NewLabelWithStyle(leftTitle, fyne.TextAlignLeading, bold), widget.NewLabelWithStyle(rightTitle, fyne.TextAlignLeading, bold)))
+	line := func(r [2]string) *widget.Label {
 		l := widget.NewLabel(r[0] + ": " + r[1])
 		l.Wrapping = fyne.TextWrapWord
-		out.Add(l)
+		return l
+	}
+	for i := range left {
+		out.Add(container.NewGridWithColumns(2, line(left[i]), line(right[i])))
 	}
 	return out
 }

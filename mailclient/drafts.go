@@ -22,14 +22,6 @@ var ErrNoDraftsFolder = errors.New("no Drafts folder")
 // draftsNames are folder names that mean Drafts when no folder is marked \Drafts.
 var draftsNames = []string{"drafts", "draft", "entwürfe", "brouillons", "borradores", "bozze", "concepten"}
 
-// DraftStore is what keeping a draft on its server reads: the mailbox, its provider and the
-// certificate pins. *data.Store has it.
-type DraftStore interface {
-	Mailbox(ctx context.Context, id int64) (*data.Mailbox, error)
-	Get(ctx context.Context, id int64) (*data.Provider, error)
-	PinSource
-}
-
 // DraftMessageID is the Message-ID of d's copy on the server: the same for every save of d,
 // so a save finds the copy the one before left.
 func DraftMessageID(d *data.Draft, from string) string {
@@ -40,53 +32,47 @@ func DraftMessageID(d *data.Draft, from string) string {
 	return fmt.Sprintf("<draft-%d-%d@%s>", d.ID, d.CreatedAt.UnixNano(), domain)
 }
 
-// KeepDraftOnServer puts d, as it is now, in the Drafts folder of its mailbox's IMAP server,
-// marked \Draft and \Seen, and then removes the copy an earlier save of d left there, so the
-// folder holds one copy of each draft. Addresses that are not yet right are left out of the
-// copy, not refused. A draft with no mailbox chosen is kept locally only (nil). It fails with
+// KeepDraft puts d, as it is now, in the Drafts folder of its mailbox's IMAP server, marked
+// \Draft and \Seen, and then removes the copy an earlier save of d left there, so the folder
+// holds one copy of each draft. It runs on the mailbox's one command connection (its worker),
+// in turn with the mailbox's other requests and actions, so saving a draft again and again
+// logs in no more than once. Addresses that are not yet right are left out of the copy, not
+// refused. A draft with no mailbox chosen is kept locally only (nil). It fails with
 // ErrNoDraftsFolder, or with the connection's error; the local draft is never touched.
-func KeepDraftOnServer(ctx context.Context, store DraftStore, secrets PasswordSource, d *data.Draft) error {
+func (a *Mail) KeepDraft(ctx context.Context, d *data.Draft) error {
 	if d.MailboxID == 0 {
 		return nil
 	}
-	mb, err := store.Mailbox(ctx, d.MailboxID)
+	mb, err := a.Store.Mailbox(ctx, d.MailboxID)
 	if err != nil {
 		return fmt.Errorf("draft %d: read mailbox: %w", d.ID, err)
-	}
-	p, err := store.Get(ctx, mb.ProviderID)
-	if err != nil {
-		return fmt.Errorf("draft %d: read provider of %s: %w", d.ID, mb.Address, err)
-	}
-	password, err := mailboxSecret(ctx, secrets, p, mb)
-	if err != nil {
-		return err
 	}
 	m, size, id, err := draftMessage(d, mb)
 	if err != nil {
 		return err
 	}
-	return replaceDraft(ctx, SettingsFor(p, mb.Login, &Trust{Pins: store}), password, m, size, id)
+	return a.replaceDraft(ctx, mb.ID, m, size, id)
 }
 
-// DropDraftFromServer removes d's copy from the Drafts folder of its mailbox's server, once
-// d has been sent or discarded. A draft never saved, or with no mailbox, has no copy (nil).
-func DropDraftFromServer(ctx context.Context, store DraftStore, secrets PasswordSource, d *data.Draft) error {
+// DropDraft removes d's copy from the Drafts folder of its mailbox's server, once d has been
+// sent or discarded, on the mailbox's connection as KeepDraft does. A draft never saved, or
+// with no mailbox, has no copy (nil).
+func (a *Mail) DropDraft(ctx context.Context, d *data.Draft) error {
 	if d.MailboxID == 0 || d.ID == 0 {
 		return nil
 	}
-	mb, err := store.Mailbox(ctx, d.MailboxID)
+	mb, err := a.Store.Mailbox(ctx, d.MailboxID)
 	if err != nil {
 		return fmt.Errorf("draft %d: read mailbox: %w", d.ID, err)
 	}
-	p, err := store.Get(ctx, mb.ProviderID)
-	if err != nil {
-		return fmt.Errorf("draft %d: read provider of %s: %w", d.ID, mb.Address, err)
-	}
-	password, err := mailboxSecret(ctx, secrets, p, mb)
-	if err != nil {
-		return err
-	}
-	return replaceDraft(ctx, SettingsFor(p, mb.Login, &Trust{Pins: store}), password, nil, 0, DraftMessageID(d, mb.Address))
+	return a.replaceDraft(ctx, mb.ID, nil, 0, DraftMessageID(d, mb.Address))
+}
+
+// replaceDraft runs replaceDraftOn on the connection of mailbox boxID. Running it again on a
+// fresh connection, when the reused one turned out dead, leaves one copy too: the second
+// run finds and removes what the first may have appended.
+func (a *Mail) replaceDraft(ctx context.Context, boxID int64, m io.WriterTo, size int64, id string) error {
+	return a.workerOf(boxID).doSelecting(ctx, true, func(ic *imapConn) error { return replaceDraftOn(ic, m, size, id) })
 }
 
 // draftMessage builds d as the message its server copy is, with its Message-ID.
@@ -113,18 +99,10 @@ func draftMessage(d *data.Draft, mb *data.Mailbox) (*Message, int64, string, err
 	return m, size, id, nil
 }
 
-// replaceDraft appends m (when not nil) to the server's Drafts folder and then deletes the
-// messages that were there before with Message-ID id (expunged where UIDPLUS allows it, else
-// left marked \Deleted).
-func replaceDraft(ctx context.Context, s Settings, password string, m io.WriterTo, size int64, id string) error {
-	if s.IMAP == nil {
-		return fmt.Errorf("keep draft: %w", ErrNothingToTest)
-	}
-	ic, err := dialIMAP(ctx, s, password, nil)
-	if err != nil {
-		return err
-	}
-	defer ic.close()
+// replaceDraftOn appends m (when not nil) to the server's Drafts folder and then deletes
+// the messages that were there before with Message-ID id (expunged where UIDPLUS allows it,
+// else left marked \Deleted). It selects the Drafts folder.
+func replaceDraftOn(ic *imapConn, m io.WriterTo, size int64, id string) error {
 	folder, err := draftsFolder(ic.Client, ic.caps)
 	if err != nil {
 		return ic.failed("Find the Drafts folder", err)

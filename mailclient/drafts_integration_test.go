@@ -14,25 +14,26 @@ import (
 	"mailroom/data"
 )
 
-// TestKeepDraftOnServerReplacesItsCopyInDovecot saves one draft twice: Dovecot's Drafts folder
-// then holds one copy, the second, marked \Draft.
-func TestKeepDraftOnServerReplacesItsCopyInDovecot(t *testing.T) {
+// TestKeepDraftReplacesItsCopyInDovecot saves one draft twice: Dovecot's Drafts folder then
+// holds one copy, the second, marked \Draft.
+func TestKeepDraftReplacesItsCopyInDovecot(t *testing.T) {
 	f := newSendFixture(t, f0SMTP(t), data.SecuritySSL, 10, false, "")
 	ctx := context.Background()
 	pinLeaf(t, f, f.srv.IMAPSAddr)
+	mail := f.mail(t)
 	d := &data.Draft{Composition: data.Composition{MailboxID: f.ann.ID, To: "Bob <bob@example.test>, bob@", Subject: "Plans",
 		Body: "first version"}}
 	if err := f.store.SaveDraft(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := KeepDraftOnServer(ctx, f.store, f.pw, d); err != nil {
+	if err := mail.KeepDraft(ctx, d); err != nil {
 		t.Fatalf("first save: %v", err)
 	}
 	d.Body = "second version"
 	if err := f.store.SaveDraft(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	if err := KeepDraftOnServer(ctx, f.store, f.pw, d); err != nil {
+	if err := mail.KeepDraft(ctx, d); err != nil {
 		t.Fatalf("second save: %v", err)
 	}
 	copies := f.find(t, "ann@example.test", "Drafts", DraftMessageID(d, f.ann.Address), 0)
@@ -46,16 +47,27 @@ func TestKeepDraftOnServerReplacesItsCopyInDovecot(t *testing.T) {
 	if !slices.Contains(copies[0].flags, imap.FlagDraft) {
 		t.Errorf("flags %v, want \\Draft", copies[0].flags)
 	}
-	if err := DropDraftFromServer(ctx, f.store, f.pw, d); err != nil {
+	if err := mail.DropDraft(ctx, d); err != nil {
 		t.Fatalf("drop after sending: %v", err)
 	}
 	if left := f.find(t, "ann@example.test", "Drafts", DraftMessageID(d, f.ann.Address), 0); len(left) != 0 {
 		t.Errorf("%d copies left in Drafts after the draft was sent", len(left))
 	}
 	none := &data.Draft{ID: 99, Composition: data.Composition{Body: "no mailbox yet"}}
-	if err := KeepDraftOnServer(ctx, f.store, f.pw, none); err != nil {
+	if err := mail.KeepDraft(ctx, none); err != nil {
 		t.Errorf("a draft without a mailbox: %v", err)
 	}
+}
+
+// mail returns a Mail over the fixture's store and passwords, closed when the test ends.
+func (f *sendFixture) mail(t *testing.T) *Mail {
+	secrets := &memSecrets{m: map[string]string{}}
+	for ref, pw := range f.pw {
+		secrets.m[ref] = pw
+	}
+	m := &Mail{Store: f.store, Secrets: secrets}
+	t.Cleanup(m.Close)
+	return m
 }
 
 // f0SMTP is the SMTP address the fixture's provider names; drafts never use it.

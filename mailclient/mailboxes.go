@@ -40,7 +40,7 @@ func (r *PinRecorder) Observe(st Step) {
 	if r.pinned == nil {
 		r.pinned = map[Side]*data.CertPin{}
 	}
-	r.pinned[st.Side] = &data.CertPin{SHA256: st.Cert.SHA256, Subject: st.Cert.Subject}
+	r.pinned[st.Side] = st.Cert.Pin()
 }
 
 // Pins returns the recorded pins with the host and port of their side in s.

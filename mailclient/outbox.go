@@ -62,6 +62,10 @@ type OutboxOptions struct {
 	Progress func(id int64, sent, total int64)
 	Log      *slog.Logger // nil for slog.Default()
 	Now      func() time.Time
+	// Mail, when not nil, makes the Sent copies on the command connection of each
+	// mailbox's worker (with the mailbox's pins; Roots is for sending) instead of on a
+	// connection of their own: the process's one Mail, so sending logs in to IMAP no more.
+	Mail *Mail
 }
 
 // DefaultBackoff waits 30 seconds after the first temporary failure, doubling up to 30 minutes.
@@ -459,7 +463,11 @@ func (o *Outbox) copyToSent(ctx context.Context, it *data.OutboxItem, p *prepare
 	}
 	if err == nil {
 		var already bool
-		already, err = AppendSent(ctx, p.settings.Settings, p.password, p.msg, p.size, it.Date, lookFirst)
+		if o.opts.Mail != nil {
+			already, err = o.opts.Mail.AppendSent(ctx, it.MailboxID, p.msg, p.size, it.Date, it.MessageID, lookFirst != "")
+		} else {
+			already, err = AppendSent(ctx, p.settings.Settings, p.password, p.msg, p.size, it.Date, lookFirst)
+		}
 		if already {
 			o.opts.Log.Info("send: the Sent copy was there already", "id", it.ID)
 		}

@@ -33,6 +33,32 @@ func AppendSent(ctx context.Context, s Settings, password string, m io.WriterTo,
 		return false, err
 	}
 	defer ic.close()
+	return appendSentOn(ic, m, size, date, ifMissing)
+}
+
+// AppendSent is the function AppendSent on the one command connection of mailbox
+// mailboxID (its worker), in turn with the mailbox's other requests and actions, with the
+// mailbox's saved password and pins: a copy after each message sent logs in no more than
+// once. messageID is the message's; lookFirst says an earlier attempt may have appended it
+// (look for it first). When the reused connection turns out dead midway, the copy is made on
+// a fresh one, looking first, so it is there once.
+func (a *Mail) AppendSent(ctx context.Context, mailboxID int64, m io.WriterTo, size int64, date time.Time,
+	messageID string, lookFirst bool) (already bool, err error) {
+	err = a.workerOf(mailboxID).doSelecting(ctx, true, func(ic *imapConn) error {
+		ifMissing := ""
+		if lookFirst {
+			ifMissing = messageID
+		}
+		lookFirst = true // a second run follows a connection lost after this one began
+		var err error
+		already, err = appendSentOn(ic, m, size, date, ifMissing)
+		return err
+	})
+	return already, err
+}
+
+// appendSentOn is AppendSent on ic; it may select the Sent folder.
+func appendSentOn(ic *imapConn, m io.WriterTo, size int64, date time.Time, ifMissing string) (bool, error) {
 	folder, err := sentFolder(ic.Client, ic.caps)
 	if err != nil {
 		return false, ic.failed("Find the Sent folder", err)

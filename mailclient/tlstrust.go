@@ -77,6 +77,12 @@ func CertInfoOf(c *x509.Certificate) CertInfo {
 		NotBefore: c.NotBefore, NotAfter: c.NotAfter, SHA256: hex.EncodeToString(sum[:])}
 }
 
+// Pin returns the pin that trusts the certificate c describes, with its subject, issuer and
+// validity, for the host and port the caller sets.
+func (c CertInfo) Pin() *data.CertPin {
+	return &data.CertPin{SHA256: c.SHA256, Subject: c.Subject, Issuer: c.Issuer, NotBefore: c.NotBefore, NotAfter: c.NotAfter}
+}
+
 // FormatFingerprint returns a hex fingerprint as people compare it: uppercase pairs
 // separated by colons.
 func FormatFingerprint(hexFP string) string {
@@ -120,7 +126,9 @@ func (e *UntrustedCertError) Has(r CertReason) bool {
 // Pin returns the pin that trusts this certificate for its host and port, to be saved with
 // data.Store.SaveCertPin once the person has compared the fingerprint.
 func (e *UntrustedCertError) Pin() *data.CertPin {
-	return &data.CertPin{Host: e.Host, Port: e.Port, SHA256: e.Cert.SHA256, Subject: e.Cert.Subject}
+	p := e.Cert.Pin()
+	p.Host, p.Port = e.Host, e.Port
+	return p
 }
 
 // PinMismatchError is returned when a server whose certificate was pinned presents another
@@ -130,11 +138,15 @@ type PinMismatchError struct {
 	Port   int
 	Pinned string // the pinned fingerprint
 	Cert   CertInfo
-	// PinnedSubject, PinnedBy and PinnedAt tell, beside the new certificate, what the person
-	// trusted before and when; "" and zero when the pin came from a Trust without a store.
-	PinnedSubject string
-	PinnedBy      string
-	PinnedAt      time.Time
+	// PinnedSubject, PinnedIssuer, PinnedNotBefore, PinnedNotAfter, PinnedBy and PinnedAt
+	// tell, beside the new certificate, what the person trusted before and when; "" and zero
+	// when the pin came from a Trust without a store, or was saved before Mailroom kept them.
+	PinnedSubject   string
+	PinnedIssuer    string
+	PinnedNotBefore time.Time
+	PinnedNotAfter  time.Time
+	PinnedBy        string
+	PinnedAt        time.Time
 }
 
 func (e *PinMismatchError) Error() string {
@@ -252,7 +264,8 @@ func (t *Trust) verify(certs []*x509.Certificate, host string, port int, pin *da
 		return false, &UntrustedCertError{Host: host, Port: port, Cert: info, Reasons: t.reasons(certs, host), Err: verr}
 	case info.SHA256 != pin.SHA256:
 		return false, &PinMismatchError{Host: host, Port: port, Pinned: pin.SHA256, Cert: info,
-			PinnedSubject: pin.Subject, PinnedBy: pin.DecidedBy, PinnedAt: pin.DecidedAt}
+			PinnedSubject: pin.Subject, PinnedIssuer: pin.Issuer, PinnedNotBefore: pin.NotBefore, PinnedNotAfter: pin.NotAfter,
+			PinnedBy: pin.DecidedBy, PinnedAt: pin.DecidedAt}
 	}
 	return true, nil
 }

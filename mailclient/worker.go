@@ -273,6 +273,16 @@ func (w *worker) do(ctx context.Context, folder *data.Folder, retry bool, fn fun
 	return <-r.done
 }
 
+// doSelecting is do for work that selects a folder of its own choosing, by its name on the
+// server (Drafts, Sent): the worker forgets which folder is selected, so the next request
+// selects its own again.
+func (w *worker) doSelecting(ctx context.Context, retry bool, fn func(ic *imapConn) error) error {
+	return w.do(ctx, nil, retry, func(ic *imapConn) error {
+		w.selected = nil // fn runs on run's goroutine, which owns it
+		return fn(ic)
+	})
+}
+
 // poke tells the worker an action was queued.
 func (w *worker) poke() {
 	select {
