@@ -63,7 +63,9 @@ func TestMessagesNearMatchesTheOffsetReadAfterChanges(t *testing.T) {
 		"flags": func(s *Store, f int64) error {
 			return s.UpdateFlags(ctx, f, []FlagUpdate{{UID: 3, Flags: Flags{Flagged: true}}, {UID: 45, Flags: Flags{Flagged: false}}, {UID: 50, Flags: Flags{}}})
 		},
-		"newer+expunged": func(s *Store, f int64) error { return errorsOf(newer(s, f, 61), s.RemoveMessages(ctx, f, []uint32{10, 59})) },
+		"newer+expunged": func(s *Store, f int64) error {
+			return errorsOf(newer(s, f, 61), s.RemoveMessages(ctx, f, []uint32{10, 59}))
+		},
 	}
 	orders := []ListOrder{{}, {Ascending: true}, {By: SortFrom, Ascending: true}, {By: SortTo}, {By: SortSubject, Ascending: true},
 		{By: SortSubject}, {By: SortSize}, {By: SortSize, Ascending: true}, {By: SortFlag}, {By: SortFlag, Ascending: true}}
