@@ -17,6 +17,9 @@ type MessageSlice struct {
 	// MaxID is the largest message id stored at the read: a message stored after it has a
 	// larger id, which is how MessagesNear tells new messages from old ones.
 	MaxID int64
+	// At is, from MessagesNear, the list index of its anchor, or where the anchor would be
+	// when it is no longer shown.
+	At int
 	// Counted is set when MessagesNear could not tell from what changed where its anchor
 	// went and counted the messages before it.
 	Counted bool
@@ -154,6 +157,7 @@ func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, 
 		at.ID, folderID).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) { // gone: its old index is the best guess
 		out.Messages, out.Offset, err = byOffset(ctx, tx, folderID, order, total, at.Index-before, before+after)
+		out.At = min(at.Index, total)
 		return out, err
 	}
 	if err != nil {
@@ -173,7 +177,7 @@ func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, 
 	if err != nil {
 		return MessageSlice{}, err
 	}
-	out.Messages, out.Offset = append(earlier, later...), index-len(earlier)
+	out.Messages, out.Offset, out.At = append(earlier, later...), index-len(earlier), index
 	return out, nil
 }
 

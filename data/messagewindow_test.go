@@ -101,7 +101,7 @@ func TestMessagesNearMatchesTheOffsetReadAfterChanges(t *testing.T) {
 						t.Fatalf("near %+v: rows %v at %d of %d; the offset read has %v", a, uids(near.Messages), near.Offset, near.Total, uids(whole.Messages))
 					}
 					if i := slices.IndexFunc(whole.Messages, func(m *Message) bool { return m.ID == a.ID }); i >= 0 {
-						if want := min(7, i); near.Offset != i-want || near.Messages[want].ID != a.ID || len(near.Messages) != want+min(12, whole.Total-i) {
+						if want := min(7, i); near.Offset != i-want || near.At != i || near.Messages[want].ID != a.ID || len(near.Messages) != want+min(12, whole.Total-i) {
 							t.Errorf("near %+v: anchor at %d, read %d rows from %d", a, i, len(near.Messages), near.Offset)
 						}
 					}
