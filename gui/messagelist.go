@@ -42,7 +42,7 @@ type messageList struct {
 	folder  *data.Folder
 	query   string
 	order   data.ListOrder
-	total   int                     // messages of the folder
+	total   int               // messages of the folder
 	pages   map[int]*listPage // page number -> what of it was read
 	loading map[int]bool
 	hits    []*data.Message // of a search
