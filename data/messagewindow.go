@@ -51,18 +51,19 @@ func (s *Store) MessagesAt(ctx context.Context, folderID int64, order ListOrder,
 }
 
 // MessagesNear reads again the part of folder folderID's list around message at.ID, which
-// was at index at.Index: up to before messages before it and after from it on. It reads them
+// was at index at.Index: up to before messages before it and after from it on, widened to
+// start and end at multiples of align (where the list has them; 1 widens nothing). It reads them
 // by key from that message (cheap at any depth) rather than by offset, and finds where the
 // message is now from what changed since at was read: the new messages before it (their ids
 // are above at.MaxID) when the count of the folder moved by exactly the new ones; otherwise
 // (messages hidden or shown again, flags changed in flag order) it counts the messages before
 // it. A message no longer stored is looked for by offset at its old index. The slice's
 // Offset is the new index of the first message read.
-func (s *Store) MessagesNear(ctx context.Context, folderID int64, order ListOrder, at ListPosition, before, after int) (MessageSlice, error) {
+func (s *Store) MessagesNear(ctx context.Context, folderID int64, order ListOrder, at ListPosition, before, after, align int) (MessageSlice, error) {
 	var out MessageSlice
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = messagesNear(ctx, tx, folderID, s.user, order, at, before, after)
+		out, err = messagesNear(ctx, tx, folderID, s.user, order, at, before, after, max(1, align))
 		return err
 	})
 	if err != nil {
@@ -134,7 +135,7 @@ func byOffset(ctx context.Context, tx *sql.Tx, folderID int64, order ListOrder, 
 	return page, offset, nil
 }
 
-func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, order ListOrder, at ListPosition, before, after int) (MessageSlice, error) {
+func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, order ListOrder, at ListPosition, before, after, align int) (MessageSlice, error) {
 	total, maxID, ok, err := shownAndMax(ctx, tx, folderID, user)
 	if !ok || err != nil {
 		return MessageSlice{}, err
@@ -156,7 +157,8 @@ func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, 
 	err = tx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", ")+`, m.deleted FROM messages m WHERE m.id = ? AND m.folder_id = ?`,
 		at.ID, folderID).Scan(ptrs...)
 	if errors.Is(err, sql.ErrNoRows) { // gone: its old index is the best guess
-		out.Messages, out.Offset, err = byOffset(ctx, tx, folderID, order, total, at.Index-before, before+after)
+		from, end := widen(at.Index-before, at.Index+after, align)
+		out.Messages, out.Offset, err = byOffset(ctx, tx, folderID, order, total, from, end-from)
 		out.At = min(at.Index, total)
 		return out, err
 	}
@@ -168,17 +170,29 @@ func messagesNear(ctx context.Context, tx *sql.Tx, folderID int64, user string, 
 		return MessageSlice{}, err
 	}
 	out.Counted = counted
-	earlier, err := keyRead(ctx, tx, folderID, order, key, true, min(before, index))
+	from, end := widen(index-before, index+after, align)
+	earlier, err := keyRead(ctx, tx, folderID, order, key, true, index-max(0, from))
 	if err != nil {
 		return MessageSlice{}, err
 	}
 	slices.Reverse(earlier)
-	later, err := keyRead(ctx, tx, folderID, order, key, false, after)
+	later, err := keyRead(ctx, tx, folderID, order, key, false, end-index)
 	if err != nil {
 		return MessageSlice{}, err
 	}
 	out.Messages, out.Offset, out.At = append(earlier, later...), index-len(earlier), index
 	return out, nil
+}
+
+// widen moves from down and end up to multiples of align.
+func widen(from, end, align int) (int, int) {
+	down := func(i int) int {
+		if i < 0 {
+			return -((-i + align - 1) / align) * align
+		}
+		return i / align * align
+	}
+	return down(from), down(end+align-1)
 }
 
 // anchorIndex returns how many shown messages come before key in the list now, and whether

@@ -92,13 +92,18 @@ func TestMessagesNearMatchesTheOffsetReadAfterChanges(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, a := range at {
-					near, err := s.MessagesNear(ctx, inbox.ID, order, a, 7, 12)
+					near, err := s.MessagesNear(ctx, inbox.ID, order, a, 7, 12, 1)
 					if err != nil {
 						t.Fatal(err)
 					}
 					end := near.Offset + len(near.Messages)
 					if near.Total != whole.Total || end > len(whole.Messages) || !slices.Equal(ids(near.Messages), ids(whole.Messages[near.Offset:end])) {
 						t.Fatalf("near %+v: rows %v at %d of %d; the offset read has %v", a, uids(near.Messages), near.Offset, near.Total, uids(whole.Messages))
+					}
+					wide, err := s.MessagesNear(ctx, inbox.ID, order, a, 7, 12, 10)
+					if wend := wide.Offset + len(wide.Messages); err != nil || wide.Offset%10 != 0 || (wend%10 != 0 && wend != wide.Total) ||
+						wide.Offset > near.Offset || wend < end || !slices.Equal(ids(wide.Messages), ids(whole.Messages[wide.Offset:wend])) {
+						t.Fatalf("near %+v by tens: rows %v from %d, %v", a, uids(wide.Messages), wide.Offset, err)
 					}
 					if i := slices.IndexFunc(whole.Messages, func(m *Message) bool { return m.ID == a.ID }); i >= 0 {
 						if want := min(7, i); near.Offset != i-want || near.At != i || near.Messages[want].ID != a.ID || len(near.Messages) != want+min(12, whole.Total-i) {
@@ -144,7 +149,7 @@ func TestMessagesNearCountsOnlyWhenTheChangeDoesNotSay(t *testing.T) {
 		return ListPosition{ID: r.Messages[0].ID, Index: 30, Total: r.Total, MaxID: r.MaxID}
 	}
 	near := func(a ListPosition) MessageSlice {
-		r, err := s.MessagesNear(ctx, inbox.ID, ListOrder{}, a, 5, 5)
+		r, err := s.MessagesNear(ctx, inbox.ID, ListOrder{}, a, 5, 5, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ const (
 // messageListStore is what the message list reads from the cache.
 type messageListStore interface {
 	MessagesAt(ctx context.Context, folderID int64, order data.ListOrder, offset, limit int) (data.MessageSlice, error)
-	MessagesNear(ctx context.Context, folderID int64, order data.ListOrder, at data.ListPosition, before, after int) (data.MessageSlice, error)
+	MessagesNear(ctx context.Context, folderID int64, order data.ListOrder, at data.ListPosition, before, after, align int) (data.MessageSlice, error)
 	SearchMessages(ctx context.Context, folderID int64, query string, after data.Cursor, limit int) ([]*data.Message, error)
 }
 
@@ -235,7 +235,7 @@ func (l *messageList) reload() {
 			return err
 		}
 		if ok {
-			r, err := l.store.MessagesNear(ctx, folder.ID, order, anchor, top-first*pageSize, (last+1)*pageSize-top)
+			r, err := l.store.MessagesNear(ctx, folder.ID, order, anchor, top-first*pageSize, (last+1)*pageSize-top, pageSize)
 			if err != nil {
 				return err
 			}
@@ -251,7 +251,7 @@ func (l *messageList) reload() {
 				total = r.Total
 			}
 		}
-		return l.locate(ctx, pages, &selected)
+		return l.locate(ctx, folder.ID, order, pages, &selected)
 	}, func(err error) {
 		if gen != l.gen {
 			return
@@ -280,7 +280,7 @@ func (l *messageList) reload() {
 // locate finds where the selected message at sel went, when it is not among the pages just
 // read: its row is shown selected wherever the list scrolls. A message no longer listed
 // leaves sel empty.
-func (l *messageList) locate(ctx context.Context, pages map[int]*listPage, sel *data.ListPosition) error {
+func (l *messageList) locate(ctx context.Context, folderID int64, order data.ListOrder, pages map[int]*listPage, sel *data.ListPosition) error {
 	if sel.ID == 0 {
 		return nil
 	}
@@ -290,7 +290,7 @@ func (l *messageList) locate(ctx context.Context, pages map[int]*listPage, sel *
 			return nil
 		}
 	}
-	r, err := l.store.MessagesNear(ctx, l.folder.ID, l.order, *sel, 0, 1)
+	r, err := l.store.MessagesNear(ctx, folderID, order, *sel, 0, 1, 1)
 	if err != nil || len(r.Messages) == 0 || r.Messages[0].ID != sel.ID {
 		*sel = data.ListPosition{}
 		return err
