@@ -192,7 +192,7 @@ func widen(from, end, align int) (int, int) {
 		}
 		return i / align * align
 	}
-	return down(from), down(end+align-1)
+	return down(from), down(end + align - 1)
 }
 
 // anchorIndex returns how many shown messages come before key in the list now, and whether
