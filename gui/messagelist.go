@@ -57,6 +57,11 @@ type messageList struct {
 	quiet       bool              // the program is selecting: do not open
 	stride      float32           // a row's height and the space below it, once measured
 
+	// The icons of the flag and attachment columns, made once the app runs (Fyne's theme
+	// icons ask for the current app, which a package variable would do at start-up, logging
+	// an error in every command-line run).
+	flaggedIcon, attachmentIcon fyne.Resource
+
 	list    *keyList
 	header  *fyne.Container
 	sorts   map[data.SortKey]*widget.Button
@@ -67,7 +72,9 @@ type messageList struct {
 
 func newMessageList(store messageListStore, u *UI, keys map[fyne.KeyName]func(), onOpen func(*data.Message)) *messageList {
 	l := &messageList{store: store, run: u.background, explain: u.explain, onOpen: onOpen,
-		pages: map[int]*listPage{}, loading: map[int]bool{}, pendingOpen: -1, sorts: map[data.SortKey]*widget.Button{}}
+		pages: map[int]*listPage{}, loading: map[int]bool{}, pendingOpen: -1, sorts: map[data.SortKey]*widget.Button{},
+		flaggedIcon:    theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning),
+		attachmentIcon: theme.MailAttachmentIcon()}
 	all := map[fyne.KeyName]func(){
 		fyne.KeyUp: func() { l.move(-1) }, fyne.KeyDown: func() { l.move(1) },
 		fyne.KeyPageUp: func() { l.move(-l.rowsShown()) }, fyne.KeyPageDown: func() { l.move(l.rowsShown()) },
@@ -689,8 +696,6 @@ func (l *messageList) createRow() fyne.CanvasObject {
 	return r
 }
 
-var flaggedIcon = theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning)
-
 func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	row := o.(*messageRow)
 	row.id = id
@@ -712,8 +717,8 @@ func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		}
 		return
 	}
-	setIcon(flag, iconIf(m.Flags.Flagged, flaggedIcon))
-	setIcon(att, iconIf(m.HasAttachment, attachmentIcon))
+	setIcon(flag, iconIf(m.Flags.Flagged, l.flaggedIcon))
+	setIcon(att, iconIf(m.HasAttachment, l.attachmentIcon))
 	unread := !m.Flags.Seen
 	if l.senderKey() == data.SortTo {
 		setLabel(from, orDash(m.To, "(no recipient)"), unread) // in Sent, who it went to matters
@@ -741,8 +746,6 @@ func setIcon(i *widget.Icon, r fyne.Resource) {
 		i.SetResource(r)
 	}
 }
-
-var attachmentIcon = theme.MailAttachmentIcon()
 
 func iconIf(on bool, r fyne.Resource) fyne.Resource {
 	if on {
