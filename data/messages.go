@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -186,46 +185,8 @@ func (o ListOrder) orderBy(reverse bool) string {
 // its oldest messages are as quick to reach as its newest; other orders sort the folder.
 // Another user's folder has no messages.
 func (s *Store) MessageRange(ctx context.Context, folderID int64, order ListOrder, offset, limit int) ([]*Message, int, error) {
-	limit = pageLimit(limit)
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
-	}
-	defer tx.Rollback()
-	var total int
-	err = tx.QueryRowContext(ctx, `SELECT f.shown FROM folders f JOIN mailboxes b ON b.id = f.mailbox_id
-		WHERE f.id = ? AND b.owner = ?`, folderID, s.user).Scan(&total)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("count messages of folder %d: %w", folderID, err)
-	}
-	offset = max(0, min(offset, total))
-	limit = min(limit, total-offset)
-	if limit == 0 {
-		return nil, total, nil
-	}
-	// Past the middle, read the page backwards from the far end: OFFSET steps over that many
-	// index entries, and this way never over more than half of them.
-	reverse := offset > total/2
-	skip := offset
-	if reverse {
-		skip = total - offset - limit
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.folder_id = ? AND m.deleted = 0
-		ORDER BY `+order.orderBy(reverse)+` LIMIT ? OFFSET ?`, folderID, limit, skip)
-	if err != nil {
-		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
-	}
-	page, err := collectMessages(rows)
-	if err != nil {
-		return nil, 0, fmt.Errorf("messages of folder %d: %w", folderID, err)
-	}
-	if reverse {
-		slices.Reverse(page)
-	}
-	return page, total, nil
+	r, err := s.MessagesAt(ctx, folderID, order, offset, limit)
+	return r.Messages, r.Total, err
 }
 
 func pageLimit(n int) int {

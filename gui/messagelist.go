@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -24,7 +23,8 @@ const (
 
 // messageListStore is what the message list reads from the cache.
 type messageListStore interface {
-	MessageRange(ctx context.Context, folderID int64, order data.ListOrder, offset, limit int) ([]*data.Message, int, error)
+	MessagesAt(ctx context.Context, folderID int64, order data.ListOrder, offset, limit int) (data.MessageSlice, error)
+	MessagesNear(ctx context.Context, folderID int64, order data.ListOrder, at data.ListPosition, before, after, align int) (data.MessageSlice, error)
 	SearchMessages(ctx context.Context, folderID int64, query string, after data.Cursor, limit int) ([]*data.Message, error)
 }
 
@@ -42,8 +42,8 @@ type messageList struct {
 	folder  *data.Folder
 	query   string
 	order   data.ListOrder
-	total   int                     // messages of the folder
-	pages   map[int][]*data.Message // page number -> its messages
+	total   int               // messages of the folder
+	pages   map[int]*listPage // page number -> what of it was read
 	loading map[int]bool
 	hits    []*data.Message // of a search
 	more    bool            // the search may find more after hits
@@ -52,9 +52,15 @@ type messageList struct {
 	loaded  bool            // the first read since the last reset has come back
 
 	selectedID  int64
+	selectedAt  data.ListPosition // where the selected message was last seen, for when its page is not kept
 	pendingOpen widget.ListItemID // a row moved to with the keys before its page was read; -1 for none
 	quiet       bool              // the program is selecting: do not open
 	stride      float32           // a row's height and the space below it, once measured
+
+	// The icons of the flag and attachment columns, made once the app runs (Fyne's theme
+	// icons ask for the current app, which a package variable would do at start-up, logging
+	// an error in every command-line run).
+	flaggedIcon, attachmentIcon fyne.Resource
 
 	list    *keyList
 	header  *fyne.Container
@@ -66,7 +72,9 @@ type messageList struct {
 
 func newMessageList(store messageListStore, u *UI, keys map[fyne.KeyName]func(), onOpen func(*data.Message)) *messageList {
 	l := &messageList{store: store, run: u.background, explain: u.explain, onOpen: onOpen,
-		pages: map[int][]*data.Message{}, loading: map[int]bool{}, pendingOpen: -1, sorts: map[data.SortKey]*widget.Button{}}
+		pages: map[int]*listPage{}, loading: map[int]bool{}, pendingOpen: -1, sorts: map[data.SortKey]*widget.Button{},
+		flaggedIcon:    theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning),
+		attachmentIcon: theme.MailAttachmentIcon()}
 	all := map[fyne.KeyName]func(){
 		fyne.KeyUp: func() { l.move(-1) }, fyne.KeyDown: func() { l.move(1) },
 		fyne.KeyPageUp: func() { l.move(-l.rowsShown()) }, fyne.KeyPageDown: func() { l.move(l.rowsShown()) },
@@ -185,8 +193,8 @@ func (l *messageList) reset() {
 		l.list.ScrollToOffset(0)
 	}
 	l.gen++
-	l.pages, l.loading, l.hits, l.more, l.busy = map[int][]*data.Message{}, map[int]bool{}, nil, l.query != "", false
-	l.total, l.loaded, l.selectedID, l.pendingOpen = 0, false, 0, -1
+	l.pages, l.loading, l.hits, l.more, l.busy = map[int]*listPage{}, map[int]bool{}, nil, l.query != "", false
+	l.total, l.loaded, l.selectedID, l.selectedAt, l.pendingOpen = 0, false, 0, data.ListPosition{}, -1
 	l.quietly(l.list.UnselectAll)
 	l.list.Refresh()
 	l.showEmpty()
@@ -202,7 +210,9 @@ func (l *messageList) reset() {
 
 // reload reads again what the list shows after the cache changed (new mail, a flag, a
 // deletion), keeping the selected message selected and the rows in view in view where they
-// still exist. The pages in view are read and then shown at once, so nothing flickers.
+// still exist. The rows in view are read and then shown at once, so nothing flickers. Below
+// the top they are read by key from the top row in view, as cheaply at any depth; the store
+// says where that row went (new mail above it moves it down).
 func (l *messageList) reload() {
 	if l.folder == nil {
 		return
@@ -211,14 +221,19 @@ func (l *messageList) reload() {
 	gen, folder, order, query := l.gen, l.folder, l.order, l.query
 	offset := l.list.GetScrollOffset()
 	top := l.rowAt(offset)
-	var anchor int64
-	if m := l.messageAt(top); m != nil && offset > 0 {
-		anchor = m.ID
-	}
 	first, last := top/pageSize, (top+l.rowsShown())/pageSize
-	pages := map[int][]*data.Message{}
+	anchor, ok := l.positionOf(top)
+	if offset == 0 {
+		ok = false // the first page by offset is as cheap, and new mail shows at the top
+	}
+	selected := l.selectedAt
+	if selected.ID != l.selectedID {
+		selected = data.ListPosition{}
+	}
+	pages := map[int]*listPage{}
 	var hits []*data.Message
 	var total int
+	at := -1 // where the anchor went
 	want := max(len(l.hits), pageSize)
 	l.run(func(ctx context.Context) error {
 		if query != "" {
@@ -226,14 +241,24 @@ func (l *messageList) reload() {
 			hits, err = readHits(ctx, l.store, folder.ID, query, want)
 			return err
 		}
-		for p := first; p <= last; p++ {
-			page, n, err := l.store.MessageRange(ctx, folder.ID, order, p*pageSize, pageSize)
+		if ok {
+			r, err := l.store.MessagesNear(ctx, folder.ID, order, anchor, top-first*pageSize, (last+1)*pageSize-top, pageSize)
 			if err != nil {
 				return err
 			}
-			pages[p], total = page, n
+			place(pages, r)
+			total, at = r.Total, r.At
+		} else {
+			for p := first; p <= last; p++ {
+				r, err := l.store.MessagesAt(ctx, folder.ID, order, p*pageSize, pageSize)
+				if err != nil {
+					return err
+				}
+				place(pages, r)
+				total = r.Total
+			}
 		}
-		return nil
+		return l.locate(ctx, folder.ID, order, pages, &selected)
 	}, func(err error) {
 		if gen != l.gen {
 			return
@@ -247,13 +272,69 @@ func (l *messageList) reload() {
 		if query != "" {
 			l.hits, l.more = hits, len(hits) >= want
 		} else {
-			l.total = total
+			l.total, l.selectedAt = total, selected
 		}
-		l.keepInView(anchor, top, offset)
+		if at >= 0 && at != top {
+			// New mail above does not push what a person reads down.
+			l.list.ScrollToOffset(offset + float32(at-top)*l.rowStride())
+		}
 		l.list.Refresh()
 		l.reselect()
 		l.showEmpty()
 	})
+}
+
+// locate finds where the selected message at sel went, when it is not among the pages just
+// read: its row is shown selected wherever the list scrolls. A message no longer listed
+// leaves sel empty.
+func (l *messageList) locate(ctx context.Context, folderID int64, order data.ListOrder, pages map[int]*listPage, sel *data.ListPosition) error {
+	if sel.ID == 0 {
+		return nil
+	}
+	for p, page := range pages {
+		if i := slices.IndexFunc(page.rows, func(m *data.Message) bool { return m != nil && m.ID == sel.ID }); i >= 0 {
+			*sel = data.ListPosition{ID: sel.ID, Index: p*pageSize + i, Total: page.total, MaxID: page.maxID}
+			return nil
+		}
+	}
+	r, err := l.store.MessagesNear(ctx, folderID, order, *sel, 0, 1, 1)
+	if err != nil || len(r.Messages) == 0 || r.Messages[0].ID != sel.ID {
+		*sel = data.ListPosition{}
+		return err
+	}
+	*sel = data.ListPosition{ID: sel.ID, Index: r.At, Total: r.Total, MaxID: r.MaxID}
+	return nil
+}
+
+// listPage is what the list read of one page: its rows (nil where not read, as at the edges
+// of what a refresh read), and the folder's count and the largest message id at the read,
+// which say where a row went after a change.
+type listPage struct {
+	rows  []*data.Message
+	total int
+	maxID int64
+}
+
+// place puts the rows of r on their pages.
+func place(pages map[int]*listPage, r data.MessageSlice) {
+	for i, m := range r.Messages {
+		at := r.Offset + i
+		p := pages[at/pageSize]
+		if p == nil {
+			p = &listPage{rows: make([]*data.Message, pageSize), total: r.Total, maxID: r.MaxID}
+			pages[at/pageSize] = p
+		}
+		p.rows[at%pageSize] = m
+	}
+}
+
+// positionOf returns where the message of row i is, as the read of its page saw it.
+func (l *messageList) positionOf(i int) (data.ListPosition, bool) {
+	page := l.pages[i/pageSize]
+	if page == nil || page.rows[i%pageSize] == nil {
+		return data.ListPosition{}, false
+	}
+	return data.ListPosition{ID: page.rows[i%pageSize].ID, Index: i, Total: page.total, MaxID: page.maxID}, true
 }
 
 // readHits reads up to want hits of a search, MaxPage at a time.
@@ -274,17 +355,6 @@ func readHits(ctx context.Context, store messageListStore, folderID int64, query
 	return out, nil
 }
 
-// keepInView scrolls so that message anchor, which was the top row in view at offset, is
-// there again: new mail above it does not push what a person reads down.
-func (l *messageList) keepInView(anchor int64, top int, offset float32) {
-	if anchor == 0 {
-		return
-	}
-	if i := l.indexOf(anchor); i >= 0 && i != top {
-		l.list.ScrollToOffset(offset + float32(i-top)*l.rowStride())
-	}
-}
-
 // readPage reads page p of the folder, unless it is being read.
 func (l *messageList) readPage(p int) {
 	if l.loading[p] || l.folder == nil {
@@ -292,11 +362,10 @@ func (l *messageList) readPage(p int) {
 	}
 	l.loading[p] = true
 	gen, folder, order := l.gen, l.folder, l.order
-	var page []*data.Message
-	var total int
+	var r data.MessageSlice
 	l.run(func(ctx context.Context) error {
 		var err error
-		page, total, err = l.store.MessageRange(ctx, folder.ID, order, p*pageSize, pageSize)
+		r, err = l.store.MessagesAt(ctx, folder.ID, order, p*pageSize, pageSize)
 		return err
 	}, func(err error) {
 		if gen != l.gen {
@@ -307,7 +376,9 @@ func (l *messageList) readPage(p int) {
 			l.failed(err)
 			return
 		}
-		l.pages[p], l.total, l.loaded = page, total, true
+		delete(l.pages, p)
+		place(l.pages, r)
+		l.total, l.loaded = r.Total, true
 		l.forgetFarPages(p)
 		l.list.Refresh()
 		l.reselect()
@@ -402,8 +473,8 @@ func (l *messageList) messageAt(i int) *data.Message {
 		}
 		return nil
 	}
-	if page := l.pages[i/pageSize]; i%pageSize < len(page) {
-		return page[i%pageSize]
+	if page := l.pages[i/pageSize]; page != nil && i%pageSize < len(page.rows) {
+		return page.rows[i%pageSize]
 	}
 	return nil
 }
@@ -414,7 +485,7 @@ func (l *messageList) indexOf(id int64) int {
 		return slices.IndexFunc(l.hits, func(m *data.Message) bool { return m.ID == id })
 	}
 	for p, page := range l.pages {
-		if i := slices.IndexFunc(page, func(m *data.Message) bool { return m.ID == id }); i >= 0 {
+		if i := slices.IndexFunc(page.rows, func(m *data.Message) bool { return m != nil && m.ID == id }); i >= 0 {
 			return p*pageSize + i
 		}
 	}
@@ -433,7 +504,11 @@ func (l *messageList) messages() []*data.Message {
 	slices.Sort(keys)
 	var out []*data.Message
 	for _, k := range keys {
-		out = append(out, l.pages[k]...)
+		for _, m := range l.pages[k].rows {
+			if m != nil {
+				out = append(out, m)
+			}
+		}
 	}
 	return out
 }
@@ -446,12 +521,19 @@ func (l *messageList) selected() *data.Message {
 	return l.messageAt(l.indexOf(l.selectedID))
 }
 
-// selectedRow returns the selected row, or -1.
+// selectedRow returns the selected row, or -1: among the rows read, else where the selected
+// message was last seen (its page may have been let go while the list scrolled far away).
 func (l *messageList) selectedRow() int {
 	if l.selectedID == 0 {
 		return -1
 	}
-	return l.indexOf(l.selectedID)
+	if i := l.indexOf(l.selectedID); i >= 0 {
+		return i
+	}
+	if l.query == "" && l.selectedAt.ID == l.selectedID {
+		return l.selectedAt.Index
+	}
+	return -1
 }
 
 // neighbour returns the message that takes the place of message id when it goes: the next
@@ -482,6 +564,9 @@ func (l *messageList) reselect() {
 			l.selectedID = m.ID
 			l.onOpen(m)
 		}
+	}
+	if i := l.indexOf(l.selectedID); i >= 0 && l.query == "" {
+		l.selectedAt, _ = l.positionOf(i)
 	}
 	i := l.selectedRow()
 	if i < 0 {
@@ -516,6 +601,7 @@ func (l *messageList) chosen(id widget.ListItemID) {
 	}
 	l.pendingOpen = -1
 	l.selectedID = m.ID
+	l.selectedAt, _ = l.positionOf(id)
 	l.onOpen(m)
 }
 
@@ -610,13 +696,6 @@ func (l *messageList) createRow() fyne.CanvasObject {
 	return r
 }
 
-// The list's icons, made once (a row redraws only when its icon changes) and only once a
-// Fyne app runs: made as the package loads, they would log that there is none.
-var (
-	flaggedIcon    = sync.OnceValue(func() fyne.Resource { return theme.NewColoredResource(theme.MediaRecordIcon(), theme.ColorNameWarning) })
-	attachmentIcon = sync.OnceValue(theme.MailAttachmentIcon)
-)
-
 func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	row := o.(*messageRow)
 	row.id = id
@@ -638,8 +717,8 @@ func (l *messageList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		}
 		return
 	}
-	setIcon(flag, iconIf(m.Flags.Flagged, flaggedIcon()))
-	setIcon(att, iconIf(m.HasAttachment, attachmentIcon()))
+	setIcon(flag, iconIf(m.Flags.Flagged, l.flaggedIcon))
+	setIcon(att, iconIf(m.HasAttachment, l.attachmentIcon))
 	unread := !m.Flags.Seen
 	if l.senderKey() == data.SortTo {
 		setLabel(from, orDash(m.To, "(no recipient)"), unread) // in Sent, who it went to matters
