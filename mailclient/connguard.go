@@ -301,9 +301,10 @@ type scanner struct {
 	tagged  bool  // the current answer is tagged: it completes a command
 	size    int64 // bytes of the current answer outside bodies
 	limit   int64
-	head    []byte // its first bytes
-	lit     int64  // bytes left of the literal being read
-	litBody bool   // that literal is a body, not counted in size
+	head    []byte // its first bytes, in headBuf
+	headBuf [10]byte
+	lit     int64 // bytes left of the literal being read
+	litBody bool  // that literal is a body, not counted in size
 	tail    [24]byte
 	tailN   int
 	// the announcement of a literal at a line's end: 1 after '{', 2 after '}', 3 after "}\r"
@@ -328,12 +329,25 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 			i += int(k)
 			continue
 		}
+		if !s.start && s.ann == 0 && len(s.head) == len(s.headBuf) {
+			// The hot path, most of every line: the bytes up to the next '{' or line end
+			// change nothing but the answer's size and the line's last bytes.
+			k := s.plain(p[i:])
+			if s.size+int64(k) > s.limit {
+				return tagged, completed, &ServerFaultError{Kind: FaultLongAnswer, Size: s.limit + 1, Limit: s.limit}
+			}
+			s.size += int64(k)
+			s.remember(p[i : i+k])
+			if i += k; i == len(p) {
+				break
+			}
+		}
 		b := p[i]
 		i++
 		if s.start {
-			s.start, s.tagged, s.size, s.head, s.limit = false, b != '*' && b != '+', 0, s.head[:0], MaxAnswerSize
+			s.start, s.tagged, s.size, s.head, s.limit = false, b != '*' && b != '+', 0, s.headBuf[:0], MaxAnswerSize
 		}
-		if len(s.head) < 10 {
+		if len(s.head) < len(s.headBuf) {
 			s.head = append(s.head, b)
 			if isSearchAnswer(s.head) {
 				s.limit = maxSearchAnswer
@@ -358,6 +372,31 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 		}
 	}
 	return tagged, completed, nil
+}
+
+// plain returns how many bytes p starts with that are neither '{' nor a line end.
+func (s *scanner) plain(p []byte) int {
+	k := bytes.IndexByte(p, '\n')
+	if k < 0 {
+		k = len(p)
+	}
+	if j := bytes.IndexByte(p[:k], '{'); j >= 0 {
+		k = j
+	}
+	return k
+}
+
+// remember keeps the last bytes of p, bytes of the current line, in the tail, as announce
+// does one byte at a time.
+func (s *scanner) remember(p []byte) {
+	if len(p) > len(s.tail) {
+		s.tailN += len(p) - len(s.tail)
+		p = p[len(p)-len(s.tail):]
+	}
+	for _, b := range p {
+		s.tail[s.tailN%len(s.tail)] = b
+		s.tailN++
+	}
 }
 
 // literal begins a literal of n bytes announced in the current answer.
@@ -438,8 +477,24 @@ func isBodyItem(before []byte) bool {
 
 // isSearchAnswer reports whether an answer starting with head lists UIDs on one line.
 func isSearchAnswer(head []byte) bool {
-	u := bytes.ToUpper(head)
-	return bytes.HasPrefix(u, []byte("* SEARCH")) || bytes.HasPrefix(u, []byte("* SORT "))
+	return hasPrefixFold(head, "* SEARCH") || hasPrefixFold(head, "* SORT ")
+}
+
+// hasPrefixFold reports whether b starts with prefix, an upper-case ASCII word, in any case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // scanCommands reads p from the client. It returns how many commands start in p (lines
