@@ -148,6 +148,8 @@ type wireGuard struct {
 	since       time.Time
 	moved       int64 // bytes read, and literal bytes written
 	movedAtTick int64
+	read        int64 // bytes read
+	readAtTick  int64
 	timer       *time.Timer
 }
 
@@ -185,7 +187,9 @@ func (g *wireGuard) Read(p []byte) (int, error) {
 		if f != nil {
 			return 0, g.fail(f)
 		}
-		g.received(int64(n), tagged, completed)
+		conts := g.in.conts
+		g.in.conts = 0
+		g.received(int64(n), tagged, completed, conts)
 	}
 	if err != nil {
 		g.stop()
@@ -240,7 +244,7 @@ func (g *wireGuard) commandSent(idle bool) {
 	defer g.mu.Unlock()
 	g.outstanding++
 	g.idle = idle
-	g.since, g.movedAtTick = time.Now(), g.moved
+	g.since, g.movedAtTick, g.readAtTick = time.Now(), g.moved, g.read
 	if g.timer == nil {
 		g.timer = time.AfterFunc(g.dc.currentTimeout(), g.tick)
 	} else {
@@ -248,12 +252,18 @@ func (g *wireGuard) commandSent(idle bool) {
 	}
 }
 
-// received counts n bytes from the server that completed answers, tagged of them tagged;
-// the first answer is the greeting.
-func (g *wireGuard) received(n int64, tagged, completed int) {
+// received counts n bytes from the server that completed answers, tagged of them tagged,
+// and conts continuation requests; the first answer is the greeting.
+func (g *wireGuard) received(n int64, tagged, completed, conts int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.moved += n
+	g.read += n
+	if conts > 0 {
+		// The server answered in full what was asked so far (go on with the literal): the
+		// rest of the command is a period of its own, whose silence the read deadline tells.
+		g.movedAtTick, g.readAtTick = g.moved, g.read
+	}
 	if g.greeting && completed > 0 {
 		g.greeting = false
 		tagged++
@@ -283,14 +293,16 @@ func (g *wireGuard) tick() {
 	switch {
 	case ran >= budget:
 		f = &ServerFaultError{Kind: FaultTooLong, After: budget}
-	case !g.idle && got > 0 && got < MinProgress:
+	case !g.idle && g.read > g.readAtTick && got < MinProgress:
+		// The server trickles. (Only our own bytes, a literal such as a LOGIN's password,
+		// and nothing from it: the server is silent, which the read deadline tells.)
 		f = &ServerFaultError{Kind: FaultSlow, Size: got, After: period}
 	}
 	if f != nil {
 		g.fail(f)
 		return
 	}
-	g.movedAtTick = g.moved
+	g.movedAtTick, g.readAtTick = g.moved, g.read
 	g.timer.Reset(min(period, budget-ran))
 }
 
@@ -299,6 +311,8 @@ func (g *wireGuard) tick() {
 type scanner struct {
 	start   bool  // the next byte starts an answer or command
 	tagged  bool  // the current answer is tagged: it completes a command
+	cont    bool  // the current answer is a continuation request ("+ ...")
+	conts   int   // continuation requests completed, for the reader to take
 	size    int64 // bytes of the current answer outside bodies
 	limit   int64
 	head    []byte // its first bytes, in headBuf
@@ -345,7 +359,7 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 		b := p[i]
 		i++
 		if s.start {
-			s.start, s.tagged, s.size, s.head, s.limit = false, b != '*' && b != '+', 0, s.headBuf[:0], MaxAnswerSize
+			s.start, s.tagged, s.cont, s.size, s.head, s.limit = false, b != '*' && b != '+', b == '+', 0, s.headBuf[:0], MaxAnswerSize
 		}
 		if len(s.head) < len(s.headBuf) {
 			s.head = append(s.head, b)
@@ -366,6 +380,9 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 		case b == '\n':
 			if s.tagged {
 				tagged++
+			}
+			if s.cont {
+				s.conts++
 			}
 			completed++
 			s.start = true
