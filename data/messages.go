@@ -324,25 +324,37 @@ func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Messa
 				return fmt.Errorf("store messages: %w", err)
 			}
 		}
-		st, err := tx.Prepare(`INSERT INTO messages (folder_id, uid, date, sent_date, size, seen, flagged, answered,
-			deleted, draft, keywords, subject, from_name, from_addr, to_addrs, message_id, has_attachment)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (folder_id, uid) DO UPDATE SET seen = excluded.seen, flagged = excluded.flagged,
-			answered = excluded.answered, deleted = excluded.deleted, draft = excluded.draft, keywords = excluded.keywords
-			WHERE ` + noQueuedAction)
-		if err != nil {
-			return fmt.Errorf("store messages: %w", err)
-		}
-		defer st.Close()
-		for _, m := range msgs {
-			var sent int64
-			if !m.SentDate.IsZero() {
-				sent = m.SentDate.Unix()
+		// Rows go in storeRows at a time, one statement each: a fiftieth of the calls
+		// through database/sql and cgo that a statement per row makes.
+		var st *sql.Stmt
+		defer func() {
+			if st != nil {
+				st.Close()
 			}
-			f := m.Flags
-			if _, err := st.Exec(folderID, m.UID, m.Date.Unix(), sent, m.Size, f.Seen, f.Flagged, f.Answered, f.Deleted,
-				f.Draft, strings.Join(f.Keywords, " "), m.Subject, m.FromName, m.FromAddr, m.To, m.MessageID, m.HasAttachment); err != nil {
-				return fmt.Errorf("store message %d: %w", m.UID, err)
+		}()
+		args := make([]any, 0, storeRows*17)
+		for rows := range slices.Chunk(msgs, storeRows) {
+			if st == nil || len(rows) != storeRows {
+				if st != nil {
+					st.Close()
+				}
+				var err error
+				if st, err = tx.Prepare(insertMessages(len(rows))); err != nil {
+					return fmt.Errorf("store messages: %w", err)
+				}
+			}
+			args = args[:0]
+			for _, m := range rows {
+				var sent int64
+				if !m.SentDate.IsZero() {
+					sent = m.SentDate.Unix()
+				}
+				f := m.Flags
+				args = append(args, folderID, m.UID, m.Date.Unix(), sent, m.Size, f.Seen, f.Flagged, f.Answered, f.Deleted,
+					f.Draft, strings.Join(f.Keywords, " "), m.Subject, m.FromName, m.FromAddr, m.To, m.MessageID, m.HasAttachment)
+			}
+			if _, err := st.Exec(args...); err != nil {
+				return fmt.Errorf("store messages %d to %d: %w", rows[0].UID, rows[len(rows)-1].UID, err)
 			}
 		}
 		if len(msgs) > 0 {
@@ -350,12 +362,34 @@ func (s *Store) StoreMessages(ctx context.Context, folderID int64, msgs []*Messa
 				return err
 			}
 		}
-		_, err = tx.Exec(`UPDATE folders SET fetched_uid = max(fetched_uid, ?) WHERE id = ?`, fetchedUID, folderID)
+		_, err := tx.Exec(`UPDATE folders SET fetched_uid = max(fetched_uid, ?) WHERE id = ?`, fetchedUID, folderID)
 		if err != nil {
 			return fmt.Errorf("store messages: %w", err)
 		}
 		return nil
 	}, messagesOf(folderID))
+}
+
+// storeRows is how many rows one INSERT of StoreMessages stores (17 parameters each, far
+// below SQLite's limit of 32,766).
+const storeRows = 50
+
+// insertMessages is the INSERT of n rows of StoreMessages; a row already stored (by UID)
+// takes the server's flags unless a queued action is changing them.
+func insertMessages(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO messages (folder_id, uid, date, sent_date, size, seen, flagged, answered,
+		deleted, draft, keywords, subject, from_name, from_addr, to_addrs, message_id, has_attachment) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(` ON CONFLICT (folder_id, uid) DO UPDATE SET seen = excluded.seen, flagged = excluded.flagged,
+		answered = excluded.answered, deleted = excluded.deleted, draft = excluded.draft, keywords = excluded.keywords
+		WHERE ` + noQueuedAction)
+	return b.String()
 }
 
 // noQueuedAction holds for a message row no queued action is changing: a sync does not write

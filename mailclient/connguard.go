@@ -148,6 +148,8 @@ type wireGuard struct {
 	since       time.Time
 	moved       int64 // bytes read, and literal bytes written
 	movedAtTick int64
+	read        int64 // bytes read
+	readAtTick  int64
 	timer       *time.Timer
 }
 
@@ -185,7 +187,9 @@ func (g *wireGuard) Read(p []byte) (int, error) {
 		if f != nil {
 			return 0, g.fail(f)
 		}
-		g.received(int64(n), tagged, completed)
+		conts := g.in.conts
+		g.in.conts = 0
+		g.received(int64(n), tagged, completed, conts)
 	}
 	if err != nil {
 		g.stop()
@@ -240,7 +244,7 @@ func (g *wireGuard) commandSent(idle bool) {
 	defer g.mu.Unlock()
 	g.outstanding++
 	g.idle = idle
-	g.since, g.movedAtTick = time.Now(), g.moved
+	g.since, g.movedAtTick, g.readAtTick = time.Now(), g.moved, g.read
 	if g.timer == nil {
 		g.timer = time.AfterFunc(g.dc.currentTimeout(), g.tick)
 	} else {
@@ -248,12 +252,18 @@ func (g *wireGuard) commandSent(idle bool) {
 	}
 }
 
-// received counts n bytes from the server that completed answers, tagged of them tagged;
-// the first answer is the greeting.
-func (g *wireGuard) received(n int64, tagged, completed int) {
+// received counts n bytes from the server that completed answers, tagged of them tagged,
+// and conts continuation requests; the first answer is the greeting.
+func (g *wireGuard) received(n int64, tagged, completed, conts int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.moved += n
+	g.read += n
+	if conts > 0 {
+		// The server answered in full what was asked so far (go on with the literal): the
+		// rest of the command is a period of its own, whose silence the read deadline tells.
+		g.movedAtTick, g.readAtTick = g.moved, g.read
+	}
 	if g.greeting && completed > 0 {
 		g.greeting = false
 		tagged++
@@ -283,14 +293,16 @@ func (g *wireGuard) tick() {
 	switch {
 	case ran >= budget:
 		f = &ServerFaultError{Kind: FaultTooLong, After: budget}
-	case !g.idle && got > 0 && got < MinProgress:
+	case !g.idle && g.read > g.readAtTick && got < MinProgress:
+		// The server trickles. (Only our own bytes, a literal such as a LOGIN's password,
+		// and nothing from it: the server is silent, which the read deadline tells.)
 		f = &ServerFaultError{Kind: FaultSlow, Size: got, After: period}
 	}
 	if f != nil {
 		g.fail(f)
 		return
 	}
-	g.movedAtTick = g.moved
+	g.movedAtTick, g.readAtTick = g.moved, g.read
 	g.timer.Reset(min(period, budget-ran))
 }
 
@@ -299,11 +311,14 @@ func (g *wireGuard) tick() {
 type scanner struct {
 	start   bool  // the next byte starts an answer or command
 	tagged  bool  // the current answer is tagged: it completes a command
+	cont    bool  // the current answer is a continuation request ("+ ...")
+	conts   int   // continuation requests completed, for the reader to take
 	size    int64 // bytes of the current answer outside bodies
 	limit   int64
-	head    []byte // its first bytes
-	lit     int64  // bytes left of the literal being read
-	litBody bool   // that literal is a body, not counted in size
+	head    []byte // its first bytes, in headBuf
+	headBuf [10]byte
+	lit     int64 // bytes left of the literal being read
+	litBody bool  // that literal is a body, not counted in size
 	tail    [24]byte
 	tailN   int
 	// the announcement of a literal at a line's end: 1 after '{', 2 after '}', 3 after "}\r"
@@ -328,12 +343,25 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 			i += int(k)
 			continue
 		}
+		if !s.start && s.ann == 0 && len(s.head) == len(s.headBuf) {
+			// The hot path, most of every line: the bytes up to the next '{' or line end
+			// change nothing but the answer's size and the line's last bytes.
+			k := s.plain(p[i:])
+			if s.size+int64(k) > s.limit {
+				return tagged, completed, &ServerFaultError{Kind: FaultLongAnswer, Size: s.limit + 1, Limit: s.limit}
+			}
+			s.size += int64(k)
+			s.remember(p[i : i+k])
+			if i += k; i == len(p) {
+				break
+			}
+		}
 		b := p[i]
 		i++
 		if s.start {
-			s.start, s.tagged, s.size, s.head, s.limit = false, b != '*' && b != '+', 0, s.head[:0], MaxAnswerSize
+			s.start, s.tagged, s.cont, s.size, s.head, s.limit = false, b != '*' && b != '+', b == '+', 0, s.headBuf[:0], MaxAnswerSize
 		}
-		if len(s.head) < 10 {
+		if len(s.head) < len(s.headBuf) {
 			s.head = append(s.head, b)
 			if isSearchAnswer(s.head) {
 				s.limit = maxSearchAnswer
@@ -353,11 +381,39 @@ func (s *scanner) scan(p []byte, bodyMax int64) (tagged, completed int, f *Serve
 			if s.tagged {
 				tagged++
 			}
+			if s.cont {
+				s.conts++
+			}
 			completed++
 			s.start = true
 		}
 	}
 	return tagged, completed, nil
+}
+
+// plain returns how many bytes p starts with that are neither '{' nor a line end.
+func (s *scanner) plain(p []byte) int {
+	k := bytes.IndexByte(p, '\n')
+	if k < 0 {
+		k = len(p)
+	}
+	if j := bytes.IndexByte(p[:k], '{'); j >= 0 {
+		k = j
+	}
+	return k
+}
+
+// remember keeps the last bytes of p, bytes of the current line, in the tail, as announce
+// does one byte at a time.
+func (s *scanner) remember(p []byte) {
+	if len(p) > len(s.tail) {
+		s.tailN += len(p) - len(s.tail)
+		p = p[len(p)-len(s.tail):]
+	}
+	for _, b := range p {
+		s.tail[s.tailN%len(s.tail)] = b
+		s.tailN++
+	}
 }
 
 // literal begins a literal of n bytes announced in the current answer.
@@ -438,8 +494,24 @@ func isBodyItem(before []byte) bool {
 
 // isSearchAnswer reports whether an answer starting with head lists UIDs on one line.
 func isSearchAnswer(head []byte) bool {
-	u := bytes.ToUpper(head)
-	return bytes.HasPrefix(u, []byte("* SEARCH")) || bytes.HasPrefix(u, []byte("* SORT "))
+	return hasPrefixFold(head, "* SEARCH") || hasPrefixFold(head, "* SORT ")
+}
+
+// hasPrefixFold reports whether b starts with prefix, an upper-case ASCII word, in any case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		c := b[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // scanCommands reads p from the client. It returns how many commands start in p (lines

@@ -134,9 +134,13 @@ func tlsOrProtocol(err error) error {
 func (r *stepper) imapCaps(c *imapclient.Client) (imap.CapSet, error) {
 	var caps imap.CapSet
 	err := r.run(StepCapabilities, "Ask what the server supports", func(st *Step) error {
-		var err error
-		if caps, err = c.Capability().Wait(); err != nil {
-			return imapError("CAPABILITY", err)
+		// The greeting's capabilities when it gave them (Dovecot, Gmail, … do): no round
+		// trip for a CAPABILITY command; otherwise the command is sent.
+		if caps = c.Caps(); caps == nil {
+			var err error
+			if caps, err = c.Capability().Wait(); err != nil {
+				return imapError("CAPABILITY", err)
+			}
 		}
 		if !caps.Has(imap.CapIMAP4rev1) && !caps.Has(imap.CapIMAP4rev2) {
 			return fmt.Errorf("imap capabilities lack IMAP4rev1: %w", ErrProtocol)

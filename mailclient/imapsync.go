@@ -216,11 +216,9 @@ func (sy *syncer) unchanged(f *data.Folder) (data.FolderUnchanged, bool) {
 // folders lists the server's folders with their roles, stores them, and returns the
 // selectable ones to sync.
 func (sy *syncer) folders() ([]*data.Folder, error) {
+	// With CONDSTORE, STATUS (after the LIST) tells which folders changed at all: the
+	// others are not selected (see statusExceptInbox).
 	opts := &imap.ListOptions{ReturnSpecialUse: sy.ic.has(imap.CapSpecialUse)}
-	if sy.ic.has(imap.CapListStatus) && sy.ic.has(imap.CapCondStore) {
-		// One command tells which folders changed at all: the others are not selected.
-		opts.ReturnStatus = &imap.StatusOptions{UIDNext: true, UIDValidity: true, HighestModSeq: true}
-	}
 	if !opts.ReturnSpecialUse && opts.ReturnStatus == nil {
 		opts = nil
 	}
@@ -231,12 +229,6 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	infos := make([]data.FolderInfo, 0, len(list))
 	for _, l := range list {
 		infos = append(infos, folderInfo(l))
-		if l.Status != nil {
-			if sy.status == nil {
-				sy.status = map[string]*imap.StatusData{}
-			}
-			sy.status[l.Mailbox] = l.Status
-		}
 	}
 	if err := sy.store.SaveFolders(sy.ctx, sy.m.ID, infos); err != nil {
 		return nil, err
@@ -258,7 +250,72 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	if sy.opt.Folder != "" && len(out) == 0 {
 		return nil, fmt.Errorf("%q: %w", sy.opt.Folder, ErrNoSuchFolder)
 	}
+	if sy.ic.has(imap.CapCondStore) {
+		if err := sy.statusExceptInbox(out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// folderStatusItems are what tells whether a folder changed since its last sync.
+var folderStatusItems = &imap.StatusOptions{UIDNext: true, UIDValidity: true, HighestModSeq: true}
+
+// maxStatusFolders is the most folders whose STATUS is asked for one by one (all sent at
+// once, answered in one round trip); beyond it LIST-STATUS asks for all of them.
+const maxStatusFolders = 200
+
+// statusExceptInbox asks, with STATUS commands sent all at once, whether the folders of
+// out other than the Inbox changed, as LIST-STATUS would, and notes the answers in
+// sy.status. The Inbox is left out: it is selected in any case (its SELECT tells the same),
+// and Dovecot reads a folder's new messages from disk each time it is opened without being
+// selected, so a STATUS and then a SELECT of an Inbox with new mail cost it that twice.
+// Beyond maxStatusFolders it asks LIST-STATUS instead, when the server has it.
+func (sy *syncer) statusExceptInbox(out []*data.Folder) error {
+	if len(out) > maxStatusFolders {
+		if !sy.ic.has(imap.CapListStatus) {
+			return nil
+		}
+		list, err := listFolders(sy.ic.Client, &imap.ListOptions{ReturnStatus: folderStatusItems})
+		if err != nil {
+			return wrapIMAP("LIST", err)
+		}
+		for _, l := range list {
+			sy.noteStatus(l.Mailbox, l.Status)
+		}
+		return nil
+	}
+	cmds := make([]*imapclient.StatusCommand, 0, len(out))
+	for _, f := range out {
+		if f.Role != data.RoleInbox {
+			cmds = append(cmds, sy.ic.Status(f.Name, folderStatusItems))
+		}
+	}
+	var first error
+	for _, c := range cmds {
+		st, err := c.Wait()
+		if err != nil {
+			// A folder the server will not tell about is selected, as without STATUS.
+			var ie *imap.Error
+			if !errors.As(err, &ie) && first == nil {
+				first = wrapIMAP("STATUS", err)
+			}
+			continue
+		}
+		sy.noteStatus(st.Mailbox, st)
+	}
+	return first
+}
+
+// noteStatus keeps what the server said of folder name (nil: nothing).
+func (sy *syncer) noteStatus(name string, st *imap.StatusData) {
+	if st == nil {
+		return
+	}
+	if sy.status == nil {
+		sy.status = map[string]*imap.StatusData{}
+	}
+	sy.status[name] = st
 }
 
 func (sy *syncer) progress(folder string, done, total int) {
