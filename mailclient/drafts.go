@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,50 +136,15 @@ func replaceDraftOn(ic *imapConn, m io.WriterTo, size int64, id string) error {
 
 // appendDraft appends m to folder, marked \Draft and \Seen.
 func appendDraft(ic *imapConn, folder string, m io.WriterTo, size int64) error {
-	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagDraft, imap.FlagSeen}, Time: time.Now()})
-	if _, err := m.WriteTo(cmd); err != nil {
-		cmd.Close()
-		return ic.failed("Save the draft in "+folder, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
-	}
-	if err := cmd.Close(); err != nil {
-		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
-	}
-	if _, err := cmd.Wait(); err != nil {
-		return ic.failed("Save the draft in "+folder, imapError("APPEND", err))
-	}
-	return nil
+	return appendMessage(ic, "Save the draft in "+folder, folder, m, size, time.Now(), imap.FlagDraft, imap.FlagSeen)
 }
 
 func draftsFolder(c *imapclient.Client, caps imap.CapSet) (string, error) {
-	var opts *imap.ListOptions
-	if caps.Has(imap.CapSpecialUse) {
-		opts = &imap.ListOptions{ReturnSpecialUse: true}
-	}
-	list, err := c.List("", "*", opts).Collect()
-	if err != nil {
-		return "", imapError("LIST", err)
-	}
-	return pickDraftsFolder(list)
+	return specialFolder(c, caps, pickDraftsFolder)
 }
 
 // pickDraftsFolder chooses the Drafts folder among list: the one marked \Drafts, else the
 // first whose last name part is one of draftsNames (in their order).
 func pickDraftsFolder(list []*imap.ListData) (string, error) {
-	for _, l := range list {
-		if slices.Contains(l.Attrs, imap.MailboxAttrDrafts) && !slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
-			return l.Mailbox, nil
-		}
-	}
-	for _, want := range draftsNames {
-		for _, l := range list {
-			name := l.Mailbox
-			if l.Delim != 0 {
-				name = name[strings.LastIndex(name, string(l.Delim))+1:]
-			}
-			if strings.EqualFold(name, want) && !slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
-				return l.Mailbox, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("imap: %w", ErrNoDraftsFolder)
+	return pickFolder(list, imap.MailboxAttrDrafts, draftsNames, ErrNoDraftsFolder)
 }

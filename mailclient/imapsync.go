@@ -33,7 +33,6 @@ type SyncStore interface {
 	Folder(ctx context.Context, id int64) (*data.Folder, error)
 	AcquireFolderLease(ctx context.Context, folderID int64, waiting func(owner string)) (*data.FolderLease, error)
 	MarkFoldersUnchanged(ctx context.Context, list []data.FolderUnchanged) error
-	SyncFolders(ctx context.Context, mailboxID int64) ([]*data.Folder, error)
 	FoldersLoadedFrom(ctx context.Context, mailboxID int64) (map[int64]time.Time, error)
 	SetFolderLoadedFrom(ctx context.Context, id int64, from time.Time) error
 	DropMessagesBefore(ctx context.Context, id int64, before time.Time) (int, error)
@@ -233,7 +232,7 @@ func (sy *syncer) folders() ([]*data.Folder, error) {
 	if err := sy.store.SaveFolders(sy.ctx, sy.m.ID, infos); err != nil {
 		return nil, err
 	}
-	stored, err := sy.store.SyncFolders(sy.ctx, sy.m.ID)
+	stored, err := sy.store.Folders(sy.ctx, sy.m.ID)
 	if err != nil {
 		return nil, err
 	}

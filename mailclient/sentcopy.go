@@ -89,21 +89,33 @@ func hasMessageID(c *imapclient.Client, folder, id string) (bool, error) {
 
 // appendTo appends m to folder, marked \Seen.
 func appendTo(ic *imapConn, folder string, m io.WriterTo, size int64, date time.Time) error {
-	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: date})
+	return appendMessage(ic, "Save a copy in "+folder, folder, m, size, date, imap.FlagSeen)
+}
+
+// appendMessage appends m (size bytes) to folder with flags and date; what names the step
+// in errors.
+func appendMessage(ic *imapConn, what, folder string, m io.WriterTo, size int64, date time.Time, flags ...imap.Flag) error {
+	cmd := ic.Append(folder, size, &imap.AppendOptions{Flags: flags, Time: date})
 	if _, err := m.WriteTo(cmd); err != nil {
 		cmd.Close()
-		return ic.failed("Save a copy in "+folder, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
+		return ic.failed(what, fmt.Errorf("imap APPEND: %w", attachmentCause(err)))
 	}
 	if err := cmd.Close(); err != nil {
-		return ic.failed("Save a copy in "+folder, imapError("APPEND", err))
+		return ic.failed(what, imapError("APPEND", err))
 	}
 	if _, err := cmd.Wait(); err != nil {
-		return ic.failed("Save a copy in "+folder, imapError("APPEND", err))
+		return ic.failed(what, imapError("APPEND", err))
 	}
 	return nil
 }
 
 func sentFolder(c *imapclient.Client, caps imap.CapSet) (string, error) {
+	return specialFolder(c, caps, pickSentFolder)
+}
+
+// specialFolder lists the folders (with their special use where the server has it) and
+// returns the one pick chooses.
+func specialFolder(c *imapclient.Client, caps imap.CapSet, pick func([]*imap.ListData) (string, error)) (string, error) {
 	var opts *imap.ListOptions
 	if caps.Has(imap.CapSpecialUse) {
 		opts = &imap.ListOptions{ReturnSpecialUse: true}
@@ -112,18 +124,24 @@ func sentFolder(c *imapclient.Client, caps imap.CapSet) (string, error) {
 	if err != nil {
 		return "", imapError("LIST", err)
 	}
-	return pickSentFolder(list)
+	return pick(list)
 }
 
 // pickSentFolder chooses the Sent folder among list: the one marked \Sent, else the first
 // whose last name part is one of sentNames (in their order).
 func pickSentFolder(list []*imap.ListData) (string, error) {
+	return pickFolder(list, imap.MailboxAttrSent, sentNames, ErrNoSentFolder)
+}
+
+// pickFolder chooses among list the selectable folder marked attr, else the first whose last
+// name part is one of names (in their order); notFound when there is none.
+func pickFolder(list []*imap.ListData, attr imap.MailboxAttr, names []string, notFound error) (string, error) {
 	for _, l := range list {
-		if slices.Contains(l.Attrs, imap.MailboxAttrSent) && !slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
+		if slices.Contains(l.Attrs, attr) && !slices.Contains(l.Attrs, imap.MailboxAttrNoSelect) {
 			return l.Mailbox, nil
 		}
 	}
-	for _, want := range sentNames {
+	for _, want := range names {
 		for _, l := range list {
 			name := l.Mailbox
 			if l.Delim != 0 {
@@ -134,5 +152,5 @@ func pickSentFolder(list []*imap.ListData) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("imap: %w", ErrNoSentFolder)
+	return "", fmt.Errorf("imap: %w", notFound)
 }
