@@ -37,7 +37,11 @@ func TestThemeChoiceAppliesAtOnceAndAtStart(t *testing.T) {
 		t.Errorf("following the system, on a dark system the background is %v, want %v", got, dark)
 	}
 
-	// The next start, with Dark chosen.
+	// The next start, with Dark chosen; this window's work ends first (two windows' applies
+	// would race in Fyne's shared caches, which one window's lock does not cover).
+	u.jobs.Wait()
+	u.stopWorkers()
+	u.jobs.Wait()
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefTheme, "dark")
 	w := ShowStarting(a)
