@@ -38,4 +38,3 @@ func (s *Store) MarkFoldersUnchanged(ctx context.Context, list []FolderUnchanged
 		return nil
 	})
 }
-

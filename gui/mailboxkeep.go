@@ -22,19 +22,14 @@ func newKeepCheck(changed func()) *widget.Check {
 }
 
 // fillKeep shows whether mailbox id keeps its messages on this computer (on when unknown).
-func fillKeep(c *widget.Check, store any, id int64) {
-	if ks, ok := store.(keepStore); ok {
-		if keep, err := ks.KeepMessages(context.Background(), id); err == nil {
-			c.SetChecked(keep)
-		}
+func fillKeep(c *widget.Check, store keepStore, id int64) {
+	if keep, err := store.KeepMessages(context.Background(), id); err == nil {
+		c.SetChecked(keep)
 	}
 }
 
 // saveKeep records the box's state for mailbox id; run it off the UI goroutine with the
 // state read on it.
-func saveKeep(ctx context.Context, store any, id int64, keep bool) error {
-	if ks, ok := store.(keepStore); ok {
-		return ks.SetKeepMessages(ctx, id, keep)
-	}
-	return nil
+func saveKeep(ctx context.Context, store keepStore, id int64, keep bool) error {
+	return store.SetKeepMessages(ctx, id, keep)
 }
